@@ -1,0 +1,33 @@
+"""Home: what the playground is and where each lesson lives. Imports no torch (fast first paint)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+st.title("Neural Network Playground")
+st.markdown(
+    """
+Build a neural network, press **play**, and *watch* it learn: live loss curves, a decision
+boundary that morphs as the weights move, what every hidden neuron computes, and a network
+diagram whose links show the weights. Everything runs on a real PyTorch core, on your CPU or GPU,
+and every setup is a link you can share.
+"""
+)
+
+st.subheader("Lessons")
+col1, col2 = st.columns(2)
+with col1:
+    st.page_link("pages/playground.py", label="**Playground** — 2-D classification and regression",
+                 icon="🧪")
+    st.caption(
+        "Stack dense layers, pick activations, losses, optimizers, learning rate, batch size, "
+        "L1/L2, dropout and early stopping; start from a preset that teaches one idea."
+    )
+with col2:
+    st.markdown("**Curriculum covered**")
+    st.caption(
+        "perceptron · activations (sigmoid, tanh, ReLU, leaky ReLU, ELU, GELU, softplus, "
+        "Gaussian, maxout) · losses (MSE, MAE, Huber, binary/categorical cross-entropy, hinge) · "
+        "SGD, momentum, Nesterov, AdaGrad, Adadelta, RMSProp, Adam, AdamW · batch size and "
+        "epochs · L1/L2 · dropout · early stopping · weight initialisation · feature engineering"
+    )

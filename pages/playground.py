@@ -1,0 +1,4 @@
+"""Placeholder replaced by the Playground page."""
+import streamlit as st
+
+st.title("Playground")
