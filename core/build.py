@@ -1,0 +1,124 @@
+"""Config + dataset -> torch model, with shapes checked first and a Keras-like summary."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from core.config import RunConfig
+from core.data import Dataset
+from core.errors import ConfigError
+from core.initializers import initialize
+from core.layers import LAYERS, Maxout, Shape, infer_shapes, with_defaults
+from core.losses import Head, make_head
+
+MAX_PARAMETERS = 20_000_000
+"""Resource guard instead of a fixed layer/neuron cap: beyond this a laptop CPU stops being live."""
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    name: str  # "layer1" … "output": the block's name in the model
+    label: str  # "Dense (8, tanh)"
+    output_shape: Shape
+    params: int
+
+
+@dataclass
+class BuiltModel:
+    model: nn.Sequential
+    head: Head
+    summary: list[SummaryRow]
+
+    @property
+    def total_params(self) -> int:
+        return sum(row.params for row in self.summary)
+
+    def summary_text(self) -> str:
+        """The table Keras' model.summary() prints, so lecture numbers can be checked."""
+        lines = [f"{'Layer (type)':<28}{'Output Shape':<22}{'Param #':>12}", "─" * 62]
+        for row in self.summary:
+            shape = "(None, " + ", ".join(str(d) for d in row.output_shape) + ")"
+            lines.append(f"{row.label:<28}{shape:<22}{row.params:>12,}")
+        lines += ["─" * 62, f"Total params: {self.total_params:,}"]
+        return "\n".join(lines)
+
+
+def layer_label(spec: dict) -> str:
+    spec = with_defaults(spec)
+    kind = spec["type"]
+    if kind == "dense":
+        act = spec["activation"] + (f" ×{spec['pieces']}" if spec["activation"] == "maxout" else "")
+        return f"Dense ({spec['units']}, {act})"
+    if kind == "conv2d":
+        return (f"Conv2D ({spec['filters']}, {spec['kernel']}×{spec['kernel']}, "
+                f"{spec['activation']})")
+    if kind in ("maxpool", "avgpool"):
+        return f"{LAYERS[kind].label} ({spec['size']}×{spec['size']})"
+    if kind == "dropout":
+        return f"Dropout ({spec['rate']:g})"
+    return LAYERS[kind].label
+
+
+def build_model(config: RunConfig, dataset: Dataset) -> BuiltModel:
+    """Deterministic for a given training.seed: the same config gives the same initial weights."""
+    head = make_head(config.training.loss, dataset.task, dataset.n_classes, dataset.target_dim)
+    specs = [with_defaults(layer) for layer in config.network.layers]
+    shapes = infer_shapes(specs, tuple(dataset.input_shape))
+    last = shapes[-1] if shapes else tuple(dataset.input_shape)
+    if len(last) != 1:
+        raise ConfigError(f"the output layer needs a vector, but the last layer produced an "
+                          f"image of {'×'.join(map(str, last))}; add a Flatten layer at the end")
+
+    torch.manual_seed(config.training.seed)
+    blocks: OrderedDict[str, nn.Module] = OrderedDict()
+    rows: list[SummaryRow] = []
+    in_shape: Shape = tuple(dataset.input_shape)
+    dropout = config.training.dropout
+    for i, (spec, shape) in enumerate(zip(specs, shapes, strict=True), start=1):
+        modules = LAYERS[spec["type"]].make(spec, in_shape)
+        if dropout > 0 and spec["type"] == "dense":
+            modules.append(nn.Dropout(dropout))
+        block = nn.Sequential(*modules)
+        blocks[f"layer{i}"] = block
+        rows.append(SummaryRow(f"layer{i}", layer_label(spec), shape, _count(block)))
+        in_shape = shape
+    output = nn.Sequential(nn.Linear(in_shape[0], head.out_units))
+    blocks["output"] = output
+    rows.append(SummaryRow("output", f"Dense ({head.out_units}, {head.output_activation}) output",
+                           (head.out_units,), _count(output)))
+
+    total = sum(r.params for r in rows)
+    if total > MAX_PARAMETERS:
+        raise ConfigError(f"the network has {total:,} parameters; the playground allows up to "
+                          f"{MAX_PARAMETERS:,} so that training stays live — use fewer units "
+                          "or filters")
+    model = nn.Sequential(blocks)
+    initialize(model, config.network.init, config.network.init_std)
+    return BuiltModel(model, head, rows)
+
+
+def _count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def dense_weights(model: nn.Sequential) -> list[torch.Tensor]:
+    """(out, in) weight of each dense block in order; a maxout layer shows its strongest piece."""
+    weights = []
+    for block in model:
+        for module in block:
+            if isinstance(module, Maxout):
+                w = module.linear.weight.detach().view(module.units, module.pieces, -1)
+                idx = w.abs().argmax(dim=1, keepdim=True)
+                weights.append(w.gather(1, idx).squeeze(1))
+            elif isinstance(module, nn.Linear):
+                weights.append(module.weight.detach())
+    return weights
+
+
+def penalty_weights(model: nn.Module) -> list[torch.Tensor]:
+    """Weights that L1/L2 act on: matrices and kernels, not biases or batch-norm scales."""
+    return [m.weight for m in model.modules() if isinstance(m, nn.Linear | nn.Conv2d)]

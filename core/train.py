@@ -1,0 +1,419 @@
+"""The training job: one background thread per run, controlled by thread-safe calls, reporting
+through a bounded event buffer that pages poll. Nothing here knows about Streamlit.
+
+Batches are index slices of in-memory tensors (a DataLoader costs 1.4x here). Each step checks
+its loss: a NaN or infinite loss stops the run at once and puts back the weights of the last
+step whose loss was finite, so the charts and the model stay usable.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from collections import deque
+from typing import Any
+
+import torch
+
+from core.build import BuiltModel, build_model, penalty_weights
+from core.config import RunConfig, TrainingConfig
+from core.data import Dataset, load_dataset
+from core.device import resolve_device
+from core.errors import ConfigError
+from core.optimizers import make_optimizer, update_hyperparameters
+from core.threads import BUDGET, ThreadBudget
+
+TERMINAL = ("finished", "early_stopped", "diverged", "stopped", "abandoned", "error")
+FULL_TRAIN_EVAL_LIMIT = 20_000
+"""Up to this many training samples the train loss is measured on all of them after each epoch
+(as TensorFlow Playground does); beyond it, the running average over the epoch's batches."""
+
+
+class Job:
+    """Train `config` on `dataset` in a background thread.
+
+    Control: start(paused=…), pause(), resume(), step(), stop(), update_training().
+    Observe: poll(after_seq) for events, history (one dict per epoch), snapshot(), state.
+    """
+
+    def __init__(self, config: RunConfig, dataset: Dataset | None = None, *,
+                 budget: ThreadBudget | None = None, owner_timeout_s: float | None = None,
+                 progress_every_s: float = 0.2, max_events: int = 5000):
+        config.validate()
+        self.config = config.copy()
+        self.dataset = dataset if dataset is not None else load_dataset(config.dataset)
+        self.built: BuiltModel = build_model(self.config, self.dataset)
+        self.head = self.built.head
+        self.device = resolve_device(self.config.training.device)
+        self.model = self.built.model.to(self.device)
+        self.initial_state = _clone_state(self.model)
+        self.budget = budget or BUDGET
+        self.owner_timeout_s = owner_timeout_s
+        self.progress_every_s = progress_every_s
+
+        d, dev = self.dataset, self.device
+        self._x_train, self._x_test = d.x_train.to(dev), d.x_test.to(dev)
+        self._y_train = self.head.prepare_targets(d.y_train).to(dev)
+        self._y_test = self.head.prepare_targets(d.y_test).to(dev)
+        self._labels_train, self._labels_test = d.y_train.to(dev), d.y_test.to(dev)
+        self._criterion = self.head.criterion()
+        self._training = self.config.training
+        self._optimizer = make_optimizer(self.model.parameters(), self._training)
+        self._penalized = penalty_weights(self.model)
+        self._state_tensors = [t for t in self.model.state_dict(keep_vars=True).values()]
+        self._shadow = [t.detach().clone() for t in self._state_tensors]
+        self._generator = torch.Generator().manual_seed(self._training.seed)
+
+        self.epoch = 0
+        self.step_count = 0
+        self.history: list[dict[str, Any]] = []
+        self.state = "ready"
+        self.outcome: dict[str, Any] | None = None
+        self.started_at: float | None = None
+        self._perm: torch.Tensor | None = None
+        self._pos = 0
+        self._run_loss = 0.0
+        self._run_correct = 0
+        self._run_seen = 0
+        self._best: tuple[float, int, list[torch.Tensor]] | None = None
+        self._stale_epochs = 0
+
+        self._events: deque[dict[str, Any]] = deque(maxlen=max_events)
+        self._seq = 0
+        self._events_lock = threading.Lock()
+        self._weights_lock = threading.Lock()
+        self._control = threading.Condition()
+        self._paused = True
+        self._stop_requested = False
+        self._steps_requested = 0
+        self._pending_training: TrainingConfig | None = None
+        self._interrupt = False
+        self._thread: threading.Thread | None = None
+        self._last_touch = time.monotonic()
+
+    # ----- control (any thread) ---------------------------------------------------------------
+    def start(self, paused: bool = False) -> bool:
+        """Start the worker thread once; a second call (a double click) does nothing."""
+        with self._control:
+            if self._thread is not None:
+                return False
+            self._paused = paused
+            self._thread = threading.Thread(target=self._run, name="playground-job", daemon=True)
+            self._thread.start()
+            return True
+
+    def pause(self) -> None:
+        self._signal(paused=True)
+
+    def resume(self) -> None:
+        self.touch()
+        if not self.start(paused=False):
+            self._signal(paused=False)
+
+    def step(self, epochs: int = 1) -> None:
+        """While paused: train `epochs` more epochs (finishing the current one first)."""
+        self.touch()
+        with self._control:
+            self._steps_requested += epochs
+        if not self.start(paused=True):
+            self._signal()
+
+    def stop(self, wait: bool = False, timeout: float = 10.0) -> None:
+        self._signal(stop=True)
+        if wait:
+            self.join(timeout)
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    def touch(self) -> None:
+        """Heartbeat from the page; without one for owner_timeout_s the job stops itself."""
+        self._last_touch = time.monotonic()
+
+    def update_training(self, training: TrainingConfig) -> None:
+        """New hyperparameters, applied before the next batch (on resume when paused).
+
+        Changes that need a new network (loss head, dropout layers, seed, device) are refused:
+        the page resets the job instead, and says so.
+        """
+        trial = self.config.copy()
+        trial.training = copy.deepcopy(training)
+        trial.validate()
+        if trial.architecture_key() != self.config.architecture_key():
+            raise ConfigError("changing the loss, dropout, seed or device needs fresh weights: "
+                              "reset the network")
+        self._signal(training=trial.training)
+
+    @property
+    def done(self) -> bool:
+        return self.state in TERMINAL
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    # ----- observation (any thread) -----------------------------------------------------------
+    def poll(self, after: int = 0) -> list[dict[str, Any]]:
+        """Events with seq > after (the oldest drop out of the bounded buffer first)."""
+        with self._events_lock:
+            if not self._events or self._events[-1]["seq"] <= after:
+                return []
+            return [dict(e) for e in self._events if e["seq"] > after]
+
+    @property
+    def last_seq(self) -> int:
+        return self._seq
+
+    def snapshot(self) -> dict[str, Any]:
+        """A CPU copy of the current weights with the epoch and step they belong to."""
+        with self._weights_lock:
+            state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+            return {"state_dict": state, "epoch": self.epoch, "step": self.step_count}
+
+    def copy_weights_into(self, model: torch.nn.Module) -> tuple[int, int]:
+        """Load the current weights into a same-shaped model (e.g. a CPU copy for charts)."""
+        with self._weights_lock:
+            model.load_state_dict(self.model.state_dict())
+            return self.epoch, self.step_count
+
+    # ----- worker thread ----------------------------------------------------------------------
+    def _signal(self, *, paused: bool | None = None, stop: bool = False,
+                training: TrainingConfig | None = None) -> None:
+        with self._control:
+            if paused is not None:
+                self._paused = paused
+            if stop:
+                self._stop_requested = True
+            if training is not None:
+                self._pending_training = training
+            self._interrupt = True
+            self._control.notify_all()
+
+    def _emit(self, kind: str, **data: Any) -> None:
+        with self._events_lock:
+            self._seq += 1
+            self._events.append({"seq": self._seq, "type": kind, **data})
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self._emit("state", state=state, epoch=self.epoch, step=self.step_count)
+
+    def _finish(self, outcome: str, message: str) -> None:
+        self.outcome = {"outcome": outcome, "message": message, "epoch": self.epoch,
+                        "step": self.step_count}
+        self._emit("end", **self.outcome)
+        self._set_state(outcome)
+
+    def _wait_for_work(self) -> str | None:
+        """Block until there is something to do: 'run', 'step', or None to stop."""
+        with self._control:
+            while True:
+                self._interrupt = False
+                if self._pending_training is not None:
+                    self._apply_training(self._pending_training)
+                    self._pending_training = None
+                if self._stop_requested:
+                    return None
+                if not self._paused:
+                    return "run"
+                if self._steps_requested > 0:
+                    self._steps_requested -= 1
+                    return "step"
+                self._set_state("paused")
+                if self._owner_gone():
+                    return "abandoned"
+                self._control.wait(timeout=1.0)
+
+    def _owner_gone(self) -> bool:
+        return (self.owner_timeout_s is not None
+                and time.monotonic() - self._last_touch > self.owner_timeout_s)
+
+    def _apply_training(self, training: TrainingConfig) -> None:
+        old = self._training
+        self._training = training
+        self.config.training = training
+        if training.optimizer != old.optimizer:
+            self._optimizer = make_optimizer(self.model.parameters(), training)
+        else:
+            update_hyperparameters(self._optimizer, training)
+        if training.early_stopping != old.early_stopping:
+            self._stale_epochs = 0
+
+    def _run(self) -> None:
+        self.budget.acquire()
+        self.started_at = time.monotonic()
+        try:
+            while True:
+                work = self._wait_for_work()
+                if work is None:
+                    self._finish("stopped", f"stopped by the user after epoch {self.epoch}")
+                    return
+                if work == "abandoned":
+                    self._finish("abandoned", "stopped: the page that started this run went away")
+                    return
+                if self.epoch >= self._training.epochs:
+                    self._finish("finished", f"finished {self.epoch} epochs")
+                    return
+                self._set_state("running" if work == "run" else "stepping")
+                ended = self._train_until_epoch_end(stoppable=work == "run")
+                if ended:
+                    return
+                if work == "step" and self._steps_requested == 0:
+                    self._paused = True
+        except Exception as exc:  # noqa: BLE001 - any failure becomes a message on the page
+            self._finish("error", f"training failed: {type(exc).__name__}: {exc}")
+        finally:
+            self.budget.release()
+
+    def _train_until_epoch_end(self, stoppable: bool) -> bool:
+        """Run batches to the end of the epoch unless interrupted; True when the run ended."""
+        n = len(self._x_train)
+        model, opt, crit, head = self.model, self._optimizer, self._criterion, self.head
+        x, y, labels = self._x_train, self._y_train, self._labels_train
+        bs = min(self._training.batch_size, n)
+        l1, l2 = self._training.l1, self._training.l2
+        running_acc = head.task == "classification" and n > FULL_TRAIN_EVAL_LIMIT
+        if self._pos == 0:
+            self._perm = torch.randperm(n, generator=self._generator).to(self.device)
+            self._run_loss, self._run_correct, self._run_seen = 0.0, 0, 0
+        perm = self._perm
+        next_progress = time.monotonic() + self.progress_every_s
+        model.train()
+        while self._pos < n:
+            if stoppable and self._interrupt:
+                return False
+            idx = perm[self._pos:self._pos + bs]
+            self._pos += bs
+            xb, yb = x[idx], y[idx]
+            with self._weights_lock:
+                out = model(xb)
+                loss = crit(head.outputs_for_loss(out), yb)
+                value = loss.item()
+                if not math.isfinite(value):
+                    return self._diverged(value)
+                torch._foreach_copy_(self._shadow, self._state_tensors)
+                if l1 or l2:
+                    loss = loss + _penalty(self._penalized, l1, l2)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+            self.step_count += 1
+            self._run_loss += value * len(idx)
+            self._run_seen += len(idx)
+            if running_acc:
+                self._run_correct += int((head.predicted_class(out) == labels[idx]).sum())
+            now = time.monotonic()
+            if now >= next_progress:
+                next_progress = now + self.progress_every_s
+                self._emit("progress", epoch=self.epoch, step=self.step_count,
+                           fraction=self._pos / n, running_loss=self._run_loss / self._run_seen)
+                if self._owner_gone():
+                    self._finish("abandoned", "stopped: the page that started this run went away")
+                    return True
+        self._pos = 0
+        self.epoch += 1
+        return self._end_epoch(running_acc)
+
+    def _diverged(self, value: float) -> bool:
+        with torch.no_grad():
+            torch._foreach_copy_(self._state_tensors, self._shadow)
+        kind = "NaN" if math.isnan(value) else "infinite"
+        step = self.step_count + 1
+        self._finish("diverged", f"loss became {kind} at step {step} — the learning rate "
+                     f"{self._training.lr:g} is too high for this network; try a smaller one. "
+                     f"The weights from step {step - 1} are kept.")
+        return True
+
+    def _end_epoch(self, running_acc: bool) -> bool:
+        metrics = self.evaluate()
+        if self._x_train.shape[0] > FULL_TRAIN_EVAL_LIMIT:
+            metrics["train_loss"] = self._run_loss / max(1, self._run_seen)
+            if running_acc:
+                metrics["train_accuracy"] = self._run_correct / max(1, self._run_seen)
+        record = {"epoch": self.epoch, "step": self.step_count, **metrics,
+                  "lr": self._training.lr, "elapsed_s": time.monotonic() - self.started_at}
+        self.history.append(record)
+        self._emit("epoch", **record)
+        if not math.isfinite(metrics["train_loss"]):
+            return self._diverged(metrics["train_loss"])
+        return self._early_stop(metrics["test_loss"])
+
+    def _early_stop(self, test_loss: float) -> bool:
+        patience = self._training.early_stopping
+        if patience is None or len(self._x_test) == 0:
+            return False
+        if self._best is None or test_loss < self._best[0]:
+            self._best = (test_loss, self.epoch, [t.detach().clone() for t in self._state_tensors])
+            self._stale_epochs = 0
+            return False
+        self._stale_epochs += 1
+        if self._stale_epochs < patience:
+            return False
+        _, best_epoch, best_state = self._best
+        with self._weights_lock, torch.no_grad():
+            torch._foreach_copy_(self._state_tensors, best_state)
+        self._finish("early_stopped", f"early stopping: the test loss has not improved for "
+                     f"{patience} epochs; stopped after epoch {self.epoch} and restored the "
+                     f"weights from epoch {best_epoch}")
+        return True
+
+    # ----- evaluation -------------------------------------------------------------------------
+    def evaluate(self) -> dict[str, float]:
+        """Loss (and accuracy) on the full train and test sets, in eval mode (no dropout)."""
+        result: dict[str, float] = {}
+        sets = [("test", self._x_test, self._y_test, self._labels_test)]
+        if self._x_train.shape[0] <= FULL_TRAIN_EVAL_LIMIT:
+            sets.insert(0, ("train", self._x_train, self._y_train, self._labels_train))
+        with self._weights_lock:
+            self.model.eval()
+            try:
+                for name, x, y, labels in sets:
+                    loss, acc = self._evaluate_set(x, y, labels)
+                    result[f"{name}_loss"] = loss
+                    if acc is not None:
+                        result[f"{name}_accuracy"] = acc
+            finally:
+                self.model.train()
+        return result
+
+    @torch.no_grad()
+    def _evaluate_set(self, x, y, labels, chunk: int = 4096) -> tuple[float, float | None]:
+        if len(x) == 0:
+            return float("nan"), None
+        total, correct = 0.0, 0
+        classify = self.head.task == "classification"
+        for i in range(0, len(x), chunk):
+            out = self.model(x[i:i + chunk])
+            loss = self._criterion(self.head.outputs_for_loss(out), y[i:i + chunk])
+            total += float(loss) * len(out)
+            if classify:
+                correct += int((self.head.predicted_class(out) == labels[i:i + chunk]).sum())
+        return total / len(x), (correct / len(x) if classify else None)
+
+
+def _penalty(weights: list[torch.Tensor], l1: float, l2: float) -> torch.Tensor:
+    total = weights[0].new_zeros(())
+    for w in weights:
+        if l1:
+            total = total + l1 * w.abs().sum()
+        if l2:
+            total = total + l2 * (w * w).sum()
+    return total
+
+
+def _clone_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+
+def run_to_end(config: RunConfig, dataset: Dataset | None = None, **kwargs: Any) -> Job:
+    """Train synchronously in the calling thread's wake (used by the CLI and tests)."""
+    job = Job(config, dataset, **kwargs)
+    job.start()
+    job.join()
+    return job
