@@ -1,0 +1,80 @@
+"""Reusable Playwright helpers for driving the Streamlit app in headless Chromium."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, Playwright, expect
+
+CHROMIUM_PATH = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DEFAULT_TIMEOUT_MS = 30_000
+
+# True once the app is connected, its script has finished a run and no "Running..." is shown.
+# `stApp` carries `data-test-script-state` (initial/running/notRunning/rerunRequested/...) and
+# `data-test-connection-state` (INITIAL/CONNECTING/CONNECTED/...).
+_APP_IDLE_JS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app) return false;
+    if (app.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
+    if (app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    const widget = document.querySelector('[data-testid="stStatusWidget"]');
+    if (!widget) return true;
+    const running = widget.querySelector('[data-testid="stStatusWidgetRunningIcon"]');
+    return !running && !/Running/.test(widget.innerText);
+}"""
+
+
+def launch_browser(playwright: Playwright) -> Browser:
+    """Launch Debian's system Chromium headless (never a Playwright-downloaded browser)."""
+    return playwright.chromium.launch(executable_path=str(CHROMIUM_PATH), args=CHROMIUM_ARGS)
+
+
+def wait_for_app(page: Page, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> None:
+    """Wait until Streamlit is connected and idle: `stApp` is present and nothing is running.
+
+    Right after an interaction (click, widget change) the previous idle state can still be
+    showing; wait for an effect of the interaction too (URL, text) with `wait_for_text`.
+    """
+    expect(page.locator('[data-testid="stApp"]')).to_be_attached(timeout=timeout_ms)
+    page.wait_for_function(_APP_IDLE_JS, timeout=timeout_ms, polling=100)
+
+
+def wait_for_text(page: Page, text: str, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> None:
+    """Wait until `text` is visible somewhere in the app, then until the app is idle."""
+    expect(page.get_by_text(text).first).to_be_visible(timeout=timeout_ms)
+    wait_for_app(page, timeout_ms)
+
+
+def open_app(
+    page: Page, base_url: str, url_path: str = "", timeout_ms: float = DEFAULT_TIMEOUT_MS
+) -> None:
+    """Navigate to `base_url/url_path` and wait for the app to finish loading."""
+    page.goto(f"{base_url}/{url_path.lstrip('/')}", timeout=timeout_ms)
+    wait_for_app(page, timeout_ms)
+
+
+def sidebar_nav_labels(page: Page) -> list[str]:
+    """The visible labels of the sidebar navigation links, in order (icons stripped)."""
+    links = page.locator('[data-testid="stSidebarNav"] [data-testid="stSidebarNavLink"]')
+    expect(links.first).to_be_visible()
+    return [_strip_icon(label) for label in links.all_inner_texts()]
+
+
+def safe_filename(name: str) -> str:
+    """`name` made safe to use as a file name (test ids can contain brackets, slashes...)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "unnamed"
+
+
+def _strip_icon(label: str) -> str:
+    return re.sub(r"^[^\w(]+", "", label.strip()).strip()
