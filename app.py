@@ -1,17 +1,24 @@
-"""Entry point: `streamlit run app.py`. Declares the pages; each page file stays thin."""
+"""Entry point: `streamlit run app.py`. Declares the pages; each page file stays thin.
+
+The page files live in `app_pages/`, not `pages/`: with a `pages/` folder beside the entry
+script, a freshly started Streamlit server serves a shared deep link (e.g. /playground) in its
+legacy file-name mode until some session has run this script.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-st.set_page_config(page_title="Neural Network Playground", page_icon="🧠", layout="wide")
+st.set_page_config(page_title="Neural Network Playground", page_icon=":material/hub:",
+                   layout="wide")
 
 PAGES = {
     "": [
-        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+        st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
     ],
     "Learn": [
-        st.Page("pages/playground.py", title="Playground", icon="🧪", url_path="playground"),
+        st.Page("app_pages/playground.py", title="Playground", icon=":material/science:",
+                url_path="playground"),
     ],
 }
 

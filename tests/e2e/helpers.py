@@ -77,4 +77,7 @@ def safe_filename(name: str) -> str:
 
 
 def _strip_icon(label: str) -> str:
-    return re.sub(r"^[^\w(]+", "", label.strip()).strip()
+    """Drop a leading emoji, or a Material icon's ligature name (rendered as its own line)."""
+    lines = [line.strip() for line in label.strip().splitlines() if line.strip()]
+    text = lines[-1] if lines else ""
+    return re.sub(r"^[^\w(]+", "", text).strip()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import open_app, sidebar_nav_labels, wait_for_app
@@ -32,15 +31,6 @@ def test_home_page_and_sidebar_navigation(app_server: str, page: Page, artifacts
     expect(link).to_have_attribute("aria-current", "page")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Streamlit quirk: while a `pages/` folder sits beside app.py, a fresh server runs the "
-        "legacy pages/ multipage mode (file-name sidebar, app.py and set_page_config skipped) "
-        "until some session has run app.py's st.navigation; a shared /playground link opened "
-        "first after a restart gets that. Fix: rename pages/ (e.g. app_pages/) and drop this mark."
-    ),
-)
 def test_deep_link_first_visit_uses_page_titles(fresh_app_server: str, page: Page) -> None:
     open_app(page, fresh_app_server, "playground")
 

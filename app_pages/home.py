@@ -17,8 +17,9 @@ and every setup is a link you can share.
 st.subheader("Lessons")
 col1, col2 = st.columns(2)
 with col1:
-    st.page_link("pages/playground.py", label="**Playground** — 2-D classification and regression",
-                 icon="🧪")
+    st.page_link("app_pages/playground.py",
+                 label="**Playground** — 2-D classification and regression",
+                 icon=":material/science:")
     st.caption(
         "Stack dense layers, pick activations, losses, optimizers, learning rate, batch size, "
         "L1/L2, dropout and early stopping; start from a preset that teaches one idea."
