@@ -1,4 +1,81 @@
-"""Placeholder replaced by the Playground page."""
+"""Playground: TensorFlow Playground's lesson on a PyTorch core. Layout and widgets only."""
+
+from __future__ import annotations
+
 import streamlit as st
 
+from playground import widgets
+from playground.controls import control_bar, outcome_message, sync_job
+from playground.jobs import configure_threads
+from playground.live import ViewOptions, live_view
+from playground.presets import DEFAULT_PRESET, PRESETS, preset_configs
+from playground.sharing import share_panel
+from playground.state import current_config, init_config, load_config, sync_url
+
+PAGE = "playground"
+configure_threads()
+link_problem = init_config(PAGE, preset_configs(), DEFAULT_PRESET)
+st.session_state.setdefault("_lesson", st.query_params.get("preset", DEFAULT_PRESET))
+
+
+def _load_preset() -> None:
+    name = st.session_state["pg_preset_choice"]
+    load_config(PAGE, PRESETS[name].config())
+    st.session_state["_lesson"] = name
+
+
+with st.sidebar:
+    st.selectbox("Lesson preset", list(PRESETS), key="pg_preset_choice",
+                 index=list(PRESETS).index(st.session_state["_lesson"])
+                 if st.session_state["_lesson"] in PRESETS else 0,
+                 format_func=lambda n: PRESETS[n].title)
+    st.button("Load preset", on_click=_load_preset, icon=":material/school:",
+              use_container_width=True)
+    with st.expander("Data", expanded=True, icon=":material/scatter_plot:"):
+        widgets.dataset_panel(PAGE)
+        widgets.feature_toggles(PAGE)
+    with st.expander("Network", expanded=True, icon=":material/hub:"):
+        widgets.layer_editor(PAGE)
+        widgets.init_panel(PAGE)
+    with st.expander("Training", expanded=True, icon=":material/model_training:"):
+        widgets.training_panel(PAGE)
+    with st.expander("Regularisation", icon=":material/tune:"):
+        widgets.regularization_panel(PAGE)
+
+config, problem = current_config(PAGE)
+with st.sidebar, st.expander("Share & save", icon=":material/share:"):
+    share_panel(PAGE, config)
+
 st.title("Playground")
+lesson = PRESETS.get(st.session_state["_lesson"])
+if lesson is not None:
+    st.info(f"**{lesson.title}.** {lesson.lesson}", icon=":material/school:")
+if link_problem:
+    st.warning(link_problem)
+if problem:
+    st.error(problem, icon=":material/block:")
+else:
+    sync_url(config)
+
+job, job_problem = sync_job(PAGE, config)
+if job_problem:
+    st.error(job_problem, icon=":material/block:")
+if st.session_state.get("_reset_error"):
+    st.error(st.session_state.pop("_reset_error"))
+
+control_bar(PAGE, None if problem or job_problem else config)
+outcome_message(job)
+options_cols = st.columns([1, 1, 1, 3])
+options = ViewOptions(
+    show_test=options_cols[0].toggle("Show test data", value=True, key="pg_show_test"),
+    discretize=options_cols[1].toggle("Discretize output", value=False, key="pg_discretize"),
+    resolution=50,
+)
+if job is not None:
+    live_view(job, options)
+    with st.expander("Model summary (as Keras' model.summary())", icon=":material/table:"):
+        st.code(job.built.summary_text(), language=None)
+    with st.expander("What every hidden neuron computes", icon=":material/grid_view:"):
+        from playground.neurons import neuron_panel
+
+        neuron_panel(job)

@@ -73,11 +73,25 @@ def build_model(config: RunConfig, dataset: Dataset) -> BuiltModel:
         raise ConfigError(f"the output layer needs a vector, but the last layer produced an "
                           f"image of {'×'.join(map(str, last))}; add a Flatten layer at the end")
 
+    dropout = config.training.dropout
+    with torch.device("meta"):  # count first: refusing must not cost the memory it guards
+        _, planned = _make_blocks(specs, shapes, tuple(dataset.input_shape), head, dropout)
+    total = sum(r.params for r in planned)
+    if total > MAX_PARAMETERS:
+        raise ConfigError(f"the network has {total:,} parameters; the playground allows up to "
+                          f"{MAX_PARAMETERS:,} so that training stays live — use fewer units "
+                          "or filters")
     torch.manual_seed(config.training.seed)
+    blocks, rows = _make_blocks(specs, shapes, tuple(dataset.input_shape), head, dropout)
+    model = nn.Sequential(blocks)
+    initialize(model, config.network.init, config.network.init_std)
+    return BuiltModel(model, head, rows)
+
+
+def _make_blocks(specs: list[dict], shapes: list[Shape], in_shape: Shape, head: Head,
+                 dropout: float) -> tuple[OrderedDict[str, nn.Module], list[SummaryRow]]:
     blocks: OrderedDict[str, nn.Module] = OrderedDict()
     rows: list[SummaryRow] = []
-    in_shape: Shape = tuple(dataset.input_shape)
-    dropout = config.training.dropout
     for i, (spec, shape) in enumerate(zip(specs, shapes, strict=True), start=1):
         modules = LAYERS[spec["type"]].make(spec, in_shape)
         if dropout > 0 and spec["type"] == "dense":
@@ -90,15 +104,7 @@ def build_model(config: RunConfig, dataset: Dataset) -> BuiltModel:
     blocks["output"] = output
     rows.append(SummaryRow("output", f"Dense ({head.out_units}, {head.output_activation}) output",
                            (head.out_units,), _count(output)))
-
-    total = sum(r.params for r in rows)
-    if total > MAX_PARAMETERS:
-        raise ConfigError(f"the network has {total:,} parameters; the playground allows up to "
-                          f"{MAX_PARAMETERS:,} so that training stays live — use fewer units "
-                          "or filters")
-    model = nn.Sequential(blocks)
-    initialize(model, config.network.init, config.network.init_std)
-    return BuiltModel(model, head, rows)
+    return blocks, rows
 
 
 def _count(module: nn.Module) -> int:

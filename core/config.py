@@ -167,7 +167,7 @@ def _section(cls, name: str, data: Any):
 
 
 def _choice(where: str, value: Any, options) -> None:
-    if value not in options:
+    if not isinstance(value, str) or value not in options:
         raise ConfigError(f"{where}: unknown value '{value}' (choose from {', '.join(options)})")
 
 

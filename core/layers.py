@@ -179,7 +179,7 @@ def validate_layer(index: int, layer: Any) -> None:
     where = f"layer {index}"
     if not isinstance(layer, dict) or "type" not in layer:
         raise ConfigError(f"{where}: each layer needs a type (one of {', '.join(LAYERS)})")
-    if layer["type"] not in LAYERS:
+    if not isinstance(layer["type"], str) or layer["type"] not in LAYERS:
         raise ConfigError(f"{where}: unknown layer type '{layer['type']}' "
                           f"(choose from {', '.join(LAYERS)})")
     kind = LAYERS[layer["type"]]

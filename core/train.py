@@ -40,7 +40,11 @@ class Job:
 
     def __init__(self, config: RunConfig, dataset: Dataset | None = None, *,
                  budget: ThreadBudget | None = None, owner_timeout_s: float | None = None,
-                 progress_every_s: float = 0.2, max_events: int = 5000):
+                 progress_every_s: float = 0.2, max_events: int = 5000,
+                 continue_from: Job | None = None):
+        """`continue_from`: a finished/stopped job of the same architecture whose weights,
+        optimizer state, counters and history this job picks up (e.g. more epochs after the
+        run finished, or play after the page was away and the old thread ended itself)."""
         config.validate()
         self.config = config.copy()
         self.dataset = dataset if dataset is not None else load_dataset(config.dataset)
@@ -80,6 +84,9 @@ class Job:
         self._best: tuple[float, int, list[torch.Tensor]] | None = None
         self._stale_epochs = 0
 
+        if continue_from is not None:
+            self._take_over(continue_from)
+
         self._events: deque[dict[str, Any]] = deque(maxlen=max_events)
         self._seq = 0
         self._events_lock = threading.Lock()
@@ -92,6 +99,24 @@ class Job:
         self._interrupt = False
         self._thread: threading.Thread | None = None
         self._last_touch = time.monotonic()
+
+    def _take_over(self, old: Job) -> None:
+        if old.config.architecture_key() != self.config.architecture_key():
+            raise ConfigError("only a run of the same network can be continued")
+        old.stop(wait=True)
+        with old._weights_lock:
+            self.model.load_state_dict(old.model.state_dict())
+            if old._training.optimizer == self._training.optimizer:
+                self._optimizer.load_state_dict(old._optimizer.state_dict())
+                update_hyperparameters(self._optimizer, self._training)
+        self.initial_state = old.initial_state
+        self.epoch, self.step_count = old.epoch, old.step_count
+        self.history = list(old.history)
+        self._generator.set_state(old._generator.get_state())
+        self._perm, self._pos = old._perm, old._pos
+        self._run_loss, self._run_correct, self._run_seen = (old._run_loss, old._run_correct,
+                                                             old._run_seen)
+        self._best, self._stale_epochs = old._best, old._stale_epochs
 
     # ----- control (any thread) ---------------------------------------------------------------
     def start(self, paused: bool = False) -> bool:
@@ -175,6 +200,11 @@ class Job:
             state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
             return {"state_dict": state, "epoch": self.epoch, "step": self.step_count}
 
+    def clone_model(self) -> torch.nn.Module:
+        """A CPU copy of the model for drawing, taken between two steps."""
+        with self._weights_lock:
+            return copy.deepcopy(self.model).to("cpu")
+
     def copy_weights_into(self, model: torch.nn.Module) -> tuple[int, int]:
         """Load the current weights into a same-shaped model (e.g. a CPU copy for charts)."""
         with self._weights_lock:
@@ -220,14 +250,14 @@ class Job:
                     self._pending_training = None
                 if self._stop_requested:
                     return None
+                if self._owner_gone():
+                    return "abandoned"
                 if not self._paused:
                     return "run"
                 if self._steps_requested > 0:
                     self._steps_requested -= 1
                     return "step"
                 self._set_state("paused")
-                if self._owner_gone():
-                    return "abandoned"
                 self._control.wait(timeout=1.0)
 
     def _owner_gone(self) -> bool:
@@ -264,8 +294,6 @@ class Job:
                 ended = self._train_until_epoch_end(stoppable=work == "run")
                 if ended:
                     return
-                if work == "step" and self._steps_requested == 0:
-                    self._paused = True
         except Exception as exc:  # noqa: BLE001 - any failure becomes a message on the page
             self._finish("error", f"training failed: {type(exc).__name__}: {exc}")
         finally:

@@ -42,7 +42,7 @@ class Dataset:
 def validate_dataset(config) -> None:
     from core.data.toy import validate_toy
 
-    if config.name in _loaders():
+    if isinstance(config.name, str) and config.name in _loaders():
         validate_toy(config)
         return
     raise ConfigError(f"dataset.name: unknown dataset '{config.name}' "

@@ -80,7 +80,7 @@ def validate_toy(config) -> None:
     if not isinstance(config.features, list) or not config.features:
         raise ConfigError("dataset.features: choose at least one input feature")
     for name in config.features:
-        if name not in FEATURES:
+        if not isinstance(name, str) or name not in FEATURES:
             raise ConfigError(f"dataset.features: unknown feature '{name}' "
                               f"(choose from {', '.join(FEATURES)})")
         if FEATURES[name][1] >= toy.dims:

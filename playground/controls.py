@@ -1,0 +1,98 @@
+"""Play / pause / step / reset, and keeping the session's job in step with the config."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.config import RunConfig
+from core.errors import ConfigError
+from playground.jobs import new_job, session_jobs
+from playground.live import is_active
+
+
+def sync_job(name: str, config: RunConfig | None) -> tuple[object | None, str | None]:
+    """Make the session's job match `config`: new weights when the network or data changed
+    (saying so), new hyperparameters otherwise. Returns (job, error message)."""
+    jobs = session_jobs()
+    job = jobs.get(name)
+    if config is None:
+        return job, None
+    with jobs.lock:
+        if job is None or job.config.architecture_key() != config.architecture_key():
+            try:
+                fresh = new_job(config)
+            except ConfigError as exc:
+                return job, str(exc)
+            if job is not None:
+                st.toast("The network or data changed, so the weights were reset.",
+                         icon=":material/restart_alt:")
+            jobs.replace(name, fresh)
+            return fresh, None
+        if job.config.training != config.training and not job.done:
+            try:
+                job.update_training(config.training)
+            except ConfigError as exc:
+                return job, str(exc)
+    return job, None
+
+
+def control_bar(name: str, config: RunConfig | None) -> None:
+    jobs = session_jobs()
+    job = jobs.get(name)
+    running = is_active(job)
+    cols = st.columns([1.1, 1, 1, 3.5])
+    with cols[0]:
+        if running:
+            st.button("Pause", icon=":material/pause:", key="pg_pause", type="primary",
+                      on_click=lambda: job.pause(), use_container_width=True)
+        else:
+            st.button("Train", icon=":material/play_arrow:", key="pg_play", type="primary",
+                      disabled=config is None or job is None or job.state == "diverged",
+                      on_click=lambda: jobs.play(name, config), use_container_width=True,
+                      help="Start or continue training (it continues past the epoch limit "
+                           "when pressed again after the run ended).")
+    with cols[1]:
+        st.button("Step", icon=":material/skip_next:", key="pg_step",
+                  disabled=config is None or job is None or running or job.state == "diverged",
+                  on_click=lambda: jobs.step(name, config), use_container_width=True,
+                  help="Train exactly one more epoch, then pause.")
+    with cols[2]:
+        st.button("Reset", icon=":material/restart_alt:", key="pg_reset",
+                  disabled=config is None, on_click=lambda: _reset(name, config),
+                  use_container_width=True, help="Fresh weights (same seed), epoch 0.")
+    with cols[3]:
+        if job is not None:
+            st.caption(f"**{job.state.replace('_', ' ')}** · {job.built.total_params:,} "
+                       f"parameters · {describe(job)}")
+
+
+def describe(job) -> str:
+    from core.device import describe_device
+
+    return describe_device(job.device)
+
+
+def _reset(name: str, config: RunConfig | None) -> None:
+    if config is None:
+        return
+    try:
+        session_jobs().replace(name, new_job(config))
+    except ConfigError as exc:
+        st.session_state["_reset_error"] = str(exc)
+
+
+def outcome_message(job) -> None:
+    """Say how the run ended, in the words the engine used."""
+    if job is None or job.outcome is None:
+        return
+    kind, message = job.outcome["outcome"], job.outcome["message"]
+    if kind == "diverged":
+        st.error(message + " Lower the learning rate, then press Reset.",
+                 icon=":material/warning:")
+    elif kind == "error":
+        st.error(message, icon=":material/error:")
+    elif kind == "early_stopped":
+        st.success(message, icon=":material/check_circle:")
+    elif kind == "finished":
+        st.info(message.capitalize() + ". Press Train to keep going.",
+                icon=":material/flag:")

@@ -1,0 +1,100 @@
+"""The session's training jobs: at most one runs at a time, and each dies with its session.
+
+Streamlit keeps one `session_state` per browser tab. Jobs live there, keyed by the page that
+owns them. A job's thread stops itself when no page has touched it for OWNER_TIMEOUT_S (the tab
+was closed); pressing play again then continues from the same weights in a new thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+if TYPE_CHECKING:
+    from core.config import RunConfig
+    from core.train import Job
+
+OWNER_TIMEOUT_S = 30.0
+_KEY = "_session_jobs"
+
+
+class SessionJobs:
+    """Per-session registry; the lock makes a double click on play start one thread, not two."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, Job] = {}
+        self.lock = threading.RLock()
+
+    def get(self, name: str) -> Job | None:
+        return self._jobs.get(name)
+
+    def replace(self, name: str, job: Job | None) -> None:
+        with self.lock:
+            old = self._jobs.get(name)
+            if old is not None and old is not job:
+                old.stop()
+            if job is None:
+                self._jobs.pop(name, None)
+            else:
+                self._jobs[name] = job
+
+    def running(self) -> list[tuple[str, Job]]:
+        return [(n, j) for n, j in self._jobs.items() if j.state in ("running", "stepping")]
+
+    def play(self, name: str, config: RunConfig | None = None) -> Job | None:
+        """Resume `name`'s job (continuing a finished thread if needed), pausing any other."""
+        with self.lock:
+            for other, job in self.running():
+                if other != name:
+                    job.pause()
+            job = self._jobs.get(name)
+            if job is None:
+                return None
+            if job.done and job.state != "diverged":
+                job = continue_job(job, config or job.config)
+                self._jobs[name] = job
+            job.resume()
+            return job
+
+    def step(self, name: str, config: RunConfig | None = None) -> Job | None:
+        with self.lock:
+            job = self._jobs.get(name)
+            if job is not None and job.done and job.state != "diverged":
+                job = continue_job(job, config or job.config)
+                self._jobs[name] = job
+            if job is not None and not job.done:
+                job.step()
+            return job
+
+
+def session_jobs() -> SessionJobs:
+    if _KEY not in st.session_state:
+        st.session_state[_KEY] = SessionJobs()
+    return st.session_state[_KEY]
+
+
+def new_job(config: RunConfig) -> Job:
+    """A fresh job (thread not started yet); raises ConfigError for an impossible network."""
+    from core.train import Job
+
+    return Job(config, owner_timeout_s=OWNER_TIMEOUT_S)
+
+
+def continue_job(old: Job, config: RunConfig) -> Job:
+    from core.train import Job
+
+    config = config.copy()
+    if config.training.epochs <= old.epoch:
+        config.training.epochs = old.epoch + max(100, old.config.training.epochs)
+    return Job(config, old.dataset, owner_timeout_s=OWNER_TIMEOUT_S, continue_from=old)
+
+
+def configure_threads() -> None:
+    """Keep one core for the UI on small machines (see core.threads), once per process."""
+    from core.threads import BUDGET, available_cores
+
+    if not getattr(configure_threads, "done", False):
+        BUDGET.configure(reserve=1 if available_cores() <= 4 else 0)
+        configure_threads.done = True  # type: ignore[attr-defined]

@@ -1,0 +1,59 @@
+"""Share a setup: the link (the config lives in the URL), and JSON download / upload."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.config import RunConfig
+from core.errors import ConfigError
+from playground.state import load_config
+
+MAX_CONFIG_BYTES = 256 * 1024
+
+
+def share_panel(page: str, config: RunConfig | None) -> None:
+    if config is not None:
+        st.caption("The address bar always holds the whole setup: copy it to share.")
+        try:
+            url = st.context.url
+        except Exception:  # noqa: BLE001 - older Streamlit or no browser context (tests)
+            url = None
+        if url:
+            from urllib.parse import urlencode
+
+            from core.share import config_to_params
+
+            st.code(f"{url.split('?')[0]}?{urlencode(config_to_params(config))}",
+                    language=None, wrap_lines=True)
+        st.download_button("Download config (JSON)", config.to_json(),
+                           file_name="playground-config.json", mime="application/json",
+                           icon=":material/download:", use_container_width=True)
+    upload = st.file_uploader("Open a config (JSON)", type=["json"], key="pg_upload_config")
+    if upload is not None and st.session_state.get("_config_upload_id") != upload.file_id:
+        st.session_state["_config_upload_id"] = upload.file_id
+        message = apply_uploaded_config(page, upload.getvalue())
+        if message:
+            st.session_state["_config_upload_error"] = message
+        else:
+            st.session_state.pop("_config_upload_error", None)
+            st.rerun()
+    if st.session_state.get("_config_upload_error"):
+        st.error(st.session_state["_config_upload_error"])
+
+
+def apply_uploaded_config(page: str, raw: bytes) -> str | None:
+    """Load an uploaded config; returns the plain message when the file is unusable."""
+    if len(raw) > MAX_CONFIG_BYTES:
+        return "That file is too large to be a playground config."
+    try:
+        config = RunConfig.from_json(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return "That file is not a text (JSON) file."
+    except ConfigError as exc:
+        return f"That config cannot be used: {exc}"
+    from core.data import TOY_DATASETS
+
+    if config.dataset.name not in TOY_DATASETS:
+        return f"That config is for the {config.dataset.name} dataset, not a 2-D playground one."
+    load_config(page, config)
+    return None

@@ -1,0 +1,100 @@
+"""The page's configuration: one canonical dict in session state, widgets bound to it, and the
+URL kept in step so a copied link reopens the same setup.
+
+Streamlit forgets the value of any widget that is not drawn in a run (switching the optimizer
+hides the momentum slider, for instance), so widget keys are never the source of truth: each
+bound widget reads its starting value from the canonical dict and writes its value back.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from core.config import RunConfig
+from core.errors import ConfigError
+from core.share import config_from_params, config_to_params
+
+WIDGET_PREFIX = "pg."
+
+
+def _config_key(page: str) -> str:
+    return f"_config.{page}"
+
+
+def canonical(page: str) -> dict[str, Any]:
+    """The page's config as a plain dict (may hold values that do not validate yet)."""
+    return st.session_state[_config_key(page)]
+
+
+def load_config(page: str, config: RunConfig | dict[str, Any]) -> None:
+    """Replace the page's config and forget widget values, so widgets show the new one.
+
+    Call it from a callback or before any bound widget is drawn in this run.
+    """
+    data = config.to_dict() if isinstance(config, RunConfig) else copy.deepcopy(config)
+    st.session_state[_config_key(page)] = data
+    for key in [k for k in st.session_state if str(k).startswith(WIDGET_PREFIX)]:
+        del st.session_state[key]
+
+
+def init_config(page: str, presets: dict[str, Any], default_preset: str) -> str | None:
+    """First run of a session: take the config from the link (or `?preset=`), else the default.
+
+    Returns a message when the link was unusable (shown to the user, defaults loaded instead).
+    """
+    if _config_key(page) in st.session_state:
+        return None
+    params = st.query_params.to_dict()
+    message = None
+    config: RunConfig | dict | None = None
+    try:
+        if params.get("preset") in presets:
+            config = presets[params["preset"]]
+        else:
+            config = config_from_params(params)
+    except ConfigError as exc:
+        message = f"This link's configuration could not be used ({exc}); showing the default."
+    load_config(page, config if config is not None else presets[default_preset])
+    return message
+
+
+def sync_url(config: RunConfig) -> None:
+    """Write the config into the address bar (only when it changed, to avoid churn)."""
+    params = config_to_params(config)
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+
+
+def bind(page: str, section: str, name: str, widget: Callable[..., Any], label: str,
+         *args: Any, **kwargs: Any) -> Any:
+    """Draw `widget` for config[section][name] and store its value back into the config."""
+    data = canonical(page)
+    key = f"{WIDGET_PREFIX}{section}.{name}"
+    if key not in st.session_state:
+        st.session_state[key] = data[section][name]
+    value = widget(label, *args, key=key, **kwargs)
+    data[section][name] = value
+    return value
+
+
+def bind_value(page: str, key: str, initial: Any, widget: Callable[..., Any], label: str,
+               *args: Any, **kwargs: Any) -> Any:
+    """Like bind, for widgets that do not map one-to-one onto a config field."""
+    full = f"{WIDGET_PREFIX}{key}"
+    if full not in st.session_state:
+        st.session_state[full] = initial
+    return widget(label, *args, key=full, **kwargs)
+
+
+def current_config(page: str) -> tuple[RunConfig | None, str | None]:
+    """The validated config, or None and the plain message saying what is wrong."""
+    try:
+        return RunConfig.from_dict(copy.deepcopy(canonical(page))), None
+    except ConfigError as exc:
+        return None, str(exc)
+    except TypeError as exc:  # a value of the wrong kind from a hand-edited file
+        return None, f"the configuration has a value of the wrong kind ({exc})"
