@@ -76,12 +76,16 @@ def train(args: argparse.Namespace) -> int:
                                             if k not in ("type", "seq")}})
 
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}.safetensors"
-    last = job.history[-1] if job.history else {}
+    last = dict(job.history[-1]) if job.history else {}
+    final: dict[str, Any] = {}
+    if job.monitor == "val" and job.state != "error":
+        final = job.test_metrics()  # the held-out test set, measured once at the end
+        last.update(final)
     save_model(out, job.model, job.config, class_names=job.dataset.class_names,
                metrics={k: v for k, v in last.items() if k != "lr"},
                extra={"trained_at": time.strftime("%Y-%m-%d %H:%M:%S"),
                       "outcome": job.outcome})
-    _line({"event": "end", **(job.outcome or {}), "model": str(out)})
+    _line({"event": "end", **(job.outcome or {}), **final, "model": str(out)})
     return EXIT_DIVERGED if job.state == "diverged" else (1 if job.state == "error" else 0)
 
 

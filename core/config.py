@@ -36,6 +36,19 @@ class DatasetConfig:
     """Number of classes for the toys that allow more than two (gauss, spiral)."""
     features: list[str] = field(default_factory=lambda: ["x1", "x2"])
     """Input features computed from the raw coordinates (2-D toys only)."""
+    # ----- image datasets (mnist, digits, galaxy_zoo, galaxy10_sdss, galaxy10_decals) -----
+    task: str | None = None
+    """Which labelling: digits; for galaxies morphology, smooth_disk or all (None = default)."""
+    subset: int | None = None
+    """Train on this many training images (None = all): 2,000 makes a fast lesson."""
+    val_fraction: float = 0.1
+    test_fraction: float = 0.2
+    """Share held out for testing when the source has no official test split."""
+    normalization: str = "unit"
+    augment: dict[str, float] = field(default_factory=dict)
+    """On-the-fly augmentation: shift (pixels), rotation (degrees), flip, brightness, noise."""
+    image_size: int | None = None
+    """Resize images to this many pixels square (None = as stored)."""
 
 
 @dataclass
@@ -68,6 +81,8 @@ class TrainingConfig:
     """Patience in epochs without a better test loss; None switches early stopping off."""
     seed: int = 0
     device: str = "auto"
+    class_weights: str = "none"
+    """"balanced" weights the loss by inverse class frequency (imbalanced data)."""
 
 
 @dataclass
@@ -143,12 +158,13 @@ class RunConfig:
             _integer("training.early_stopping", t.early_stopping, low=1)
         _integer("training.seed", t.seed, low=0)
         _choice("training.device", t.device, DEVICES)
+        _choice("training.class_weights", t.class_weights, ("none", "balanced"))
 
     def architecture_key(self) -> str:
         """What, when changed, needs fresh weights: data, network, loss head, dropout, seed."""
         t = self.training
         return json.dumps([asdict(self.dataset), asdict(self.network), t.loss, t.dropout,
-                           t.seed, t.device], sort_keys=True)
+                           t.seed, t.device, t.class_weights], sort_keys=True)
 
 
 # ----- helpers -------------------------------------------------------------------------------

@@ -41,13 +41,16 @@ class Head:
     def single_logit(self) -> bool:
         return self.task == "classification" and self.out_units == 1
 
-    def criterion(self) -> nn.Module:
+    def criterion(self, class_weights: torch.Tensor | None = None) -> nn.Module:
+        """`class_weights` (one per class) make rare classes count more; distance losses on
+        probabilities ignore them."""
         if self.loss == "bce":
-            return nn.BCEWithLogitsLoss()
+            pos = None if class_weights is None else class_weights[1] / class_weights[0]
+            return nn.BCEWithLogitsLoss(pos_weight=pos)
         if self.loss == "cce":
-            return nn.CrossEntropyLoss()
+            return nn.CrossEntropyLoss(weight=class_weights)
         if self.loss == "hinge":
-            return nn.MultiMarginLoss()
+            return nn.MultiMarginLoss(weight=class_weights)
         return _DISTANCE[self.loss]()
 
     def prepare_targets(self, y: torch.Tensor) -> torch.Tensor:

@@ -54,9 +54,14 @@ def decode_layers(text: str) -> list[dict[str, Any]]:
     return layers
 
 
+_OPTIONAL_INTS = ("training.early_stopping", "dataset.subset", "dataset.image_size")
+
+
 def _encode_value(value: Any) -> str:
     if value is None:
         return "none"
+    if isinstance(value, dict):
+        return json.dumps(value, separators=(",", ":"))
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
@@ -95,8 +100,18 @@ def config_from_params(params: dict[str, str]) -> RunConfig | None:
 def _decode_value(key: str, text: str, default: Any) -> Any:
     if key == "network.layers":
         return decode_layers(text)
-    if key == "training.early_stopping":
+    if key in _OPTIONAL_INTS:
         return None if text in ("none", "") else _parse_int(key, text)
+    if text == "none" and default is None:
+        return None
+    if isinstance(default, dict):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            raise ConfigError(f"{key} in the link is not valid JSON") from None
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key} in the link must be an object")
+        return value
     if isinstance(default, list):
         return [t for t in text.split(",") if t]
     if isinstance(default, bool):

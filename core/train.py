@@ -15,6 +15,7 @@ import time
 from collections import deque
 from typing import Any
 
+import numpy as np
 import torch
 
 from core.build import BuiltModel, build_model, penalty_weights
@@ -26,6 +27,7 @@ from core.optimizers import make_optimizer, update_hyperparameters
 from core.threads import BUDGET, ThreadBudget
 
 TERMINAL = ("finished", "early_stopped", "diverged", "stopped", "abandoned", "error")
+MAX_CONFUSION_CLASSES = 20
 FULL_TRAIN_EVAL_LIMIT = 20_000
 """Up to this many training samples the train loss is measured on all of them after each epoch
 (as TensorFlow Playground does); beyond it, the running average over the epoch's batches."""
@@ -57,12 +59,15 @@ class Job:
         self.owner_timeout_s = owner_timeout_s
         self.progress_every_s = progress_every_s
 
-        d, dev = self.dataset, self.device
-        self._x_train, self._x_test = d.x_train.to(dev), d.x_test.to(dev)
-        self._y_train = self.head.prepare_targets(d.y_train).to(dev)
-        self._y_test = self.head.prepare_targets(d.y_test).to(dev)
-        self._labels_train, self._labels_test = d.y_train.to(dev), d.y_test.to(dev)
-        self._criterion = self.head.criterion()
+        d = self.dataset
+        self._splits = {name: self._prepare(x, y) for name, x, y in (
+            ("train", d.x_train, d.y_train), ("val", d.x_val, d.y_val),
+            ("test", d.x_test, d.y_test)) if x is not None}
+        self.monitor = "val" if "val" in self._splits else "test"
+        """The split watched for early stopping and the best checkpoint (the test split on
+        the 2-D playground, as in TensorFlow Playground; validation on image datasets)."""
+        self._x_train, self._y_train, self._labels_train = self._splits["train"]
+        self._criterion = self.head.criterion(self._class_weights())
         self._training = self.config.training
         self._optimizer = make_optimizer(self.model.parameters(), self._training)
         self._penalized = penalty_weights(self.model)
@@ -99,6 +104,18 @@ class Job:
         self._interrupt = False
         self._thread: threading.Thread | None = None
         self._last_touch = time.monotonic()
+
+    def _prepare(self, x, y) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return (x.to(self.device), self.head.prepare_targets(y).to(self.device),
+                y.to(self.device))
+
+    def _class_weights(self) -> torch.Tensor | None:
+        """'balanced': weight each class by n / (k * count), so rare classes count as much."""
+        if self.config.training.class_weights != "balanced" or self.head.task != "classification":
+            return None
+        counts = torch.bincount(self.dataset.y_train.long(), minlength=self.head.n_classes)
+        weights = len(self.dataset.y_train) / (self.head.n_classes * counts.clamp_min(1).float())
+        return weights.to(self.device)
 
     def _take_over(self, old: Job) -> None:
         if old.config.architecture_key() != self.config.architecture_key():
@@ -307,6 +324,7 @@ class Job:
         bs = min(self._training.batch_size, n)
         l1, l2 = self._training.l1, self._training.l2
         running_acc = head.task == "classification" and n > FULL_TRAIN_EVAL_LIMIT
+        augment = self.dataset.augment
         if self._pos == 0:
             self._perm = torch.randperm(n, generator=self._generator).to(self.device)
             self._run_loss, self._run_correct, self._run_seen = 0.0, 0, 0
@@ -319,6 +337,8 @@ class Job:
             idx = perm[self._pos:self._pos + bs]
             self._pos += bs
             xb, yb = x[idx], y[idx]
+            if augment is not None:
+                xb = augment(xb, self._generator)
             with self._weights_lock:
                 out = model(xb)
                 loss = crit(head.outputs_for_loss(out), yb)
@@ -370,11 +390,11 @@ class Job:
         self._emit("epoch", **record)
         if not math.isfinite(metrics["train_loss"]):
             return self._diverged(metrics["train_loss"])
-        return self._early_stop(metrics["test_loss"])
+        return self._early_stop(metrics[f"{self.monitor}_loss"])
 
     def _early_stop(self, test_loss: float) -> bool:
         patience = self._training.early_stopping
-        if patience is None or len(self._x_test) == 0:
+        if patience is None or len(self._splits[self.monitor][0]) == 0:
             return False
         if self._best is None or test_loss < self._best[0]:
             self._best = (test_loss, self.epoch, [t.detach().clone() for t in self._state_tensors])
@@ -386,43 +406,74 @@ class Job:
         _, best_epoch, best_state = self._best
         with self._weights_lock, torch.no_grad():
             torch._foreach_copy_(self._state_tensors, best_state)
-        self._finish("early_stopped", f"early stopping: the test loss has not improved for "
+        self._finish("early_stopped", f"early stopping: the {self._monitor_label} loss has not "
+                     f"improved for "
                      f"{patience} epochs; stopped after epoch {self.epoch} and restored the "
                      f"weights from epoch {best_epoch}")
         return True
 
     # ----- evaluation -------------------------------------------------------------------------
-    def evaluate(self) -> dict[str, float]:
-        """Loss (and accuracy) on the full train and test sets, in eval mode (no dropout)."""
-        result: dict[str, float] = {}
-        sets = [("test", self._x_test, self._y_test, self._labels_test)]
-        if self._x_train.shape[0] <= FULL_TRAIN_EVAL_LIMIT:
-            sets.insert(0, ("train", self._x_train, self._y_train, self._labels_train))
+    @property
+    def _monitor_label(self) -> str:
+        return "validation" if self.monitor == "val" else "test"
+
+    def evaluate(self, splits: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """Loss and accuracy in eval mode (no dropout): by default the training set (when
+        small) and the monitored split, with its confusion matrix for classification."""
+        if splits is None:
+            splits = (self.monitor,)
+            if self._x_train.shape[0] <= FULL_TRAIN_EVAL_LIMIT:
+                splits = ("train", *splits)
+        result: dict[str, Any] = {}
         with self._weights_lock:
             self.model.eval()
             try:
-                for name, x, y, labels in sets:
-                    loss, acc = self._evaluate_set(x, y, labels)
-                    result[f"{name}_loss"] = loss
-                    if acc is not None:
-                        result[f"{name}_accuracy"] = acc
+                for name in splits:
+                    x, y, labels = self._splits[name]
+                    result.update(self._evaluate_set(
+                        name, x, y, labels, confusion=name != "train" and self.dataset.is_image))
             finally:
                 self.model.train()
         return result
 
     @torch.no_grad()
-    def _evaluate_set(self, x, y, labels, chunk: int = 4096) -> tuple[float, float | None]:
+    def _evaluate_set(self, name: str, x, y, labels, confusion: bool,
+                      chunk: int = 2048) -> dict[str, Any]:
         if len(x) == 0:
-            return float("nan"), None
-        total, correct = 0.0, 0
+            return {f"{name}_loss": float("nan")}
+        total = 0.0
         classify = self.head.task == "classification"
+        predicted = []
         for i in range(0, len(x), chunk):
             out = self.model(x[i:i + chunk])
             loss = self._criterion(self.head.outputs_for_loss(out), y[i:i + chunk])
             total += float(loss) * len(out)
             if classify:
-                correct += int((self.head.predicted_class(out) == labels[i:i + chunk]).sum())
-        return total / len(x), (correct / len(x) if classify else None)
+                predicted.append(self.head.predicted_class(out))
+        result: dict[str, Any] = {f"{name}_loss": total / len(x)}
+        if classify:
+            pred = torch.cat(predicted)
+            result[f"{name}_accuracy"] = float((pred == labels).float().mean())
+            if confusion:
+                k = self.head.n_classes
+                matrix = torch.bincount(labels.long() * k + pred, minlength=k * k).view(k, k)
+                per_class = class_recall(matrix)
+                result[f"{name}_balanced_accuracy"] = float(np.nanmean(per_class))
+                if k <= MAX_CONFUSION_CLASSES:
+                    result[f"{name}_confusion"] = matrix.cpu().tolist()
+        return result
+
+    def test_metrics(self) -> dict[str, Any]:
+        """Loss, accuracy, balanced accuracy and confusion matrix on the held-out test set."""
+        return self.evaluate(("test",))
+
+
+def class_recall(matrix: torch.Tensor) -> np.ndarray:
+    """Per-class recall from a confusion matrix (rows: true class); NaN for absent classes."""
+    m = matrix.double().cpu().numpy()
+    totals = m.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, np.diag(m) / totals, np.nan)
 
 
 def _penalty(weights: list[torch.Tensor], l1: float, l2: float) -> torch.Tensor:

@@ -29,6 +29,13 @@ class Dataset:
     featurize: Callable[[torch.Tensor], torch.Tensor] | None = None
     """Raw coordinates -> network inputs, so a chart can evaluate the model on a grid."""
     raw_dims: int = 0
+    x_val: torch.Tensor | None = None
+    """Validation split (image datasets): monitored during training instead of the test set."""
+    y_val: torch.Tensor | None = None
+    normalization: tuple[torch.Tensor | None, torch.Tensor | None] = (None, None)
+    """(mean, std) per channel when standardised, to show images in their real colours."""
+    augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None
+    """Applied to every training batch on the fly (random shift, rotation, flip, ...)."""
 
     @property
     def n_classes(self) -> int:
@@ -39,23 +46,48 @@ class Dataset:
         return 1 if self.y_train.dim() == 1 else int(self.y_train.shape[1])
 
 
-def validate_dataset(config) -> None:
-    from core.data.toy import validate_toy
+    @property
+    def is_image(self) -> bool:
+        return len(self.input_shape) == 3
 
-    if isinstance(config.name, str) and config.name in _loaders():
+    def show(self, x: torch.Tensor) -> torch.Tensor:
+        """Model-input images back to 0-1 for display."""
+        mean, std = self.normalization
+        return x if mean is None else (x * std.to(x.device) + mean.to(x.device)).clamp(0, 1)
+
+
+def validate_dataset(config) -> None:
+    from core.data.images import IMAGE_SOURCES, validate_image
+    from core.data.toy import TOY_DATASETS, validate_toy
+
+    if not isinstance(config.name, str):
+        pass
+    elif config.name in TOY_DATASETS:
         validate_toy(config)
+        return
+    elif config.name in IMAGE_SOURCES:
+        validate_image(config)
         return
     raise ConfigError(f"dataset.name: unknown dataset '{config.name}' "
                       f"(choose from {', '.join(_loaders())})")
 
 
-def load_dataset(config) -> Dataset:
-    """Make or read the dataset a (validated) DatasetConfig describes."""
+def load_dataset(config, progress=None) -> Dataset:
+    """Make or read the dataset a (validated) DatasetConfig describes.
+
+    Raises DatasetUnavailable (with where to put the file) when image data is missing offline.
+    """
+    from core.data.images import IMAGE_SOURCES, make_image_dataset
+    from core.data.toy import make_toy
+
     validate_dataset(config)
-    return _loaders()[config.name](config)
+    if config.name in IMAGE_SOURCES:
+        return make_image_dataset(config, progress)
+    return make_toy(config)
 
 
-def _loaders() -> dict[str, Callable]:
-    from core.data.toy import TOY_DATASETS, make_toy
+def _loaders() -> list[str]:
+    from core.data.images import IMAGE_SOURCES
+    from core.data.toy import TOY_DATASETS
 
-    return {name: make_toy for name in TOY_DATASETS}
+    return [*TOY_DATASETS, *IMAGE_SOURCES]

@@ -1,0 +1,291 @@
+"""Real image datasets: MNIST, Galaxy Zoo 1 (SDSS), Galaxy10 SDSS and DECaLS, and
+scikit-learn's bundled 8x8 digits as the offline fallback that always works.
+
+Each source yields uint8 images (N, H, W, C) with integer labels; `make_image_dataset` then
+applies the morphology task (merging or dropping classes), the subset, the train / validation /
+test split (fixed seed), optional resizing and the normalisation, and returns a Dataset whose
+tensors are (N, C, H, W) float32.
+"""
+
+from __future__ import annotations
+
+import functools
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from core.data.base import Dataset
+from core.data.download import DatasetUnavailable, Progress, RemoteFile, fetch, find_local
+from core.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Task:
+    """A labelling of a source: which original classes form each new class (others dropped)."""
+
+    label: str
+    classes: dict[str, tuple[int, ...]]
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    label: str
+    description: str
+    load: Callable[[Progress | None], tuple[np.ndarray, np.ndarray, np.ndarray | None,
+                                             np.ndarray | None]]
+    """progress -> (x_train, y_train, x_test or None, y_test or None), images uint8 NHWC."""
+    tasks: dict[str, Task] = field(default_factory=dict)
+    flips_allowed: bool = True
+    remote: RemoteFile | None = None
+
+
+MNIST_REMOTE = RemoteFile(
+    "mnist.npz", "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
+    "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1", 11_490_434, "MNIST")
+GALAXY10_SDSS_REMOTE = RemoteFile(
+    "Galaxy10.h5", "https://www.astro.utoronto.ca/~bovy/Galaxy10/Galaxy10.h5",
+    "969a6b1cefcc36e09fffa86febd2f699a4aa19b837ba0427f01b0bc6ded458af", 210_234_548,
+    "Galaxy10 SDSS")
+GALAXY10_DECALS_REMOTE = RemoteFile(
+    "Galaxy10_DECals.h5", "https://zenodo.org/records/10845026/files/Galaxy10_DECals.h5",
+    "19aefc477c41bb7f77ff07599a6b82a038dc042f889a111b0d4d98bb755c1571", None,
+    "Galaxy10 DECaLS")
+GALAXY_ZOO_FILE = "galaxy_zoo1_sdss.npz"
+
+
+def _broken(name: str, path, exc: Exception) -> ConfigError:
+    return ConfigError(f"the {name} file {path} is damaged or not the expected format "
+                       f"({type(exc).__name__}: {exc}); delete it so it can be fetched again")
+
+
+@functools.lru_cache(maxsize=4)
+def _read_npz(path: str, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Read every array fully now, so a truncated file fails here, not halfway through training."""
+    with np.load(path, allow_pickle=False) as data:
+        return {k: np.asarray(data[k]) for k in keys}
+
+
+def _load_mnist(progress: Progress | None):
+    path = fetch(MNIST_REMOTE, progress)
+    try:
+        d = _read_npz(str(path), ("x_train", "y_train", "x_test", "y_test"))
+        for split, n in (("train", 60_000), ("test", 10_000)):
+            if d[f"x_{split}"].shape != (n, 28, 28) or d[f"y_{split}"].shape != (n,):
+                raise ValueError(f"x_{split} has shape {d[f'x_{split}'].shape}")
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        raise _broken("MNIST", path, exc) from None
+    return (d["x_train"][..., None], d["y_train"].astype(np.int64),
+            d["x_test"][..., None], d["y_test"].astype(np.int64))
+
+
+def _load_galaxy_zoo(progress: Progress | None):
+    path = find_local(GALAXY_ZOO_FILE)
+    if path is None:
+        raise DatasetUnavailable(
+            "the Galaxy Zoo 1 SDSS set (galaxy_zoo1_sdss.npz) is not on this machine; set "
+            "PLAYGROUND_DATA_DIR to the folder that has it, or use Galaxy10 SDSS or DECaLS, "
+            "which download by themselves")
+    try:
+        d = _read_npz(str(path), ("images", "labels"))
+        if d["images"].ndim != 4 or len(d["images"]) != len(d["labels"]):
+            raise ValueError(f"images have shape {d['images'].shape}")
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        raise _broken("Galaxy Zoo", path, exc) from None
+    return d["images"], d["labels"].astype(np.int64), None, None
+
+
+def _galaxy10_loader(remote: RemoteFile):
+    def load(progress: Progress | None):
+        path = fetch(remote, progress)
+        try:
+            import h5py
+
+            with h5py.File(path, "r") as f:
+                images, labels = np.asarray(f["images"]), np.asarray(f["ans"])
+        except (OSError, KeyError, ValueError) as exc:
+            raise _broken(remote.title, path, exc) from None
+        return images, labels.astype(np.int64), None, None
+    return load
+
+
+def _load_digits(progress: Progress | None):
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = np.round(digits.images * (255 / 16)).astype(np.uint8)[..., None]
+    return images, digits.target.astype(np.int64), None, None
+
+
+_DIGIT_TASK = {"digits": Task("10 digits", {str(i): (i,) for i in range(10)})}
+IMAGE_SOURCES: dict[str, ImageSource] = {
+    "mnist": ImageSource(
+        "MNIST handwritten digits",
+        "70,000 handwritten digits, 28×28 grey (60,000 train, 10,000 test).",
+        _load_mnist, _DIGIT_TASK, flips_allowed=False, remote=MNIST_REMOTE),
+    "digits": ImageSource(
+        "8×8 digits (scikit-learn, offline)",
+        "1,797 tiny 8×8 digits bundled with scikit-learn: always available, no download.",
+        _load_digits, _DIGIT_TASK, flips_allowed=False),
+    "galaxy_zoo": ImageSource(
+        "Galaxy Zoo 1 (SDSS)",
+        "6,664 SDSS galaxies, 69×69 gri colour, with Galaxy Zoo 1 volunteer classes; "
+        "70 % are ellipticals.",
+        _load_galaxy_zoo,
+        {"morphology": Task("4 morphologies (elliptical, spiral, edge-on, merger)",
+                            {"elliptical": (0,), "spiral": (1, 2), "edge-on": (3,),
+                             "merger": (5,)}),
+         "smooth_disk": Task("smooth vs disk", {"smooth": (0,), "disk": (1, 2, 3)}),
+         "all": Task("all 6 Galaxy Zoo 1 classes",
+                     {"elliptical": (0,), "spiral (clockwise)": (1,),
+                      "spiral (anticlockwise)": (2,), "edge-on": (3,), "don't know": (4,),
+                      "merger": (5,)})}),
+    "galaxy10_sdss": ImageSource(
+        "Galaxy10 SDSS (download, 200 MB)",
+        "21,785 SDSS galaxies, 69×69, in 10 Galaxy Zoo 2 classes (astroNN).",
+        _galaxy10_loader(GALAXY10_SDSS_REMOTE),
+        {"morphology": Task("3 morphologies (elliptical, spiral, edge-on)",
+                            {"elliptical": (1, 2, 3), "spiral": (7, 8, 9),
+                             "edge-on": (4, 5, 6)}),
+         "smooth_disk": Task("smooth vs disk", {"smooth": (1, 2, 3),
+                                                "disk": (0, 4, 5, 6, 7, 8, 9)}),
+         "all": Task("all 10 classes", {
+             "disk, face-on, no spiral": (0,), "smooth, round": (1,),
+             "smooth, in-between": (2,), "smooth, cigar": (3,),
+             "edge-on, rounded bulge": (4,), "edge-on, boxy bulge": (5,),
+             "edge-on, no bulge": (6,), "spiral, tight": (7,), "spiral, medium": (8,),
+             "spiral, loose": (9,)})},
+        remote=GALAXY10_SDSS_REMOTE),
+    "galaxy10_decals": ImageSource(
+        "Galaxy10 DECaLS (download, 2.7 GB)",
+        "17,736 DECaLS galaxies, 256×256, in 10 classes (astroNN); resized on loading.",
+        _galaxy10_loader(GALAXY10_DECALS_REMOTE),
+        {"morphology": Task("4 morphologies (elliptical, spiral, edge-on, merger)",
+                            {"elliptical": (2, 3, 4), "spiral": (5, 6, 7),
+                             "edge-on": (8, 9), "merger": (1,)}),
+         "smooth_disk": Task("smooth vs disk", {"smooth": (2, 3, 4),
+                                                "disk": (5, 6, 7, 8, 9)}),
+         "all": Task("all 10 classes", {
+             "disturbed": (0,), "merging": (1,), "round smooth": (2,),
+             "in-between smooth": (3,), "cigar smooth": (4,), "barred spiral": (5,),
+             "unbarred tight spiral": (6,), "unbarred loose spiral": (7,),
+             "edge-on, no bulge": (8,), "edge-on, with bulge": (9,)})},
+        remote=GALAXY10_DECALS_REMOTE),
+}
+DEFAULT_TASK = {"mnist": "digits", "digits": "digits", "galaxy_zoo": "morphology",
+                "galaxy10_sdss": "morphology", "galaxy10_decals": "morphology"}
+NORMALIZATIONS = {"unit": "0–1 (divide by 255)", "standardize": "standardise per channel"}
+AUGMENTATIONS = ("shift", "rotation", "flip", "brightness", "noise")
+
+
+def validate_image(config) -> None:
+    source = IMAGE_SOURCES[config.name]
+    task = config.task or DEFAULT_TASK[config.name]
+    if task not in source.tasks:
+        raise ConfigError(f"dataset.task for {config.name} must be one of "
+                          f"{', '.join(source.tasks)}, not {task!r}")
+    if config.subset is not None and (not isinstance(config.subset, int)
+                                      or isinstance(config.subset, bool) or config.subset < 20):
+        raise ConfigError(f"dataset.subset must be a whole number of at least 20 images, or "
+                          f"null for all, not {config.subset!r}")
+    for name, value in (("val_fraction", config.val_fraction),
+                        ("test_fraction", config.test_fraction)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 0.5:
+            raise ConfigError(f"dataset.{name} must be between 0 and 0.5, not {value!r}")
+    if config.normalization not in NORMALIZATIONS:
+        raise ConfigError(f"dataset.normalization must be one of {', '.join(NORMALIZATIONS)}, "
+                          f"not {config.normalization!r}")
+    if config.image_size is not None and (not isinstance(config.image_size, int)
+                                          or not 8 <= config.image_size <= 256):
+        raise ConfigError(f"dataset.image_size must be between 8 and 256 pixels, or null, not "
+                          f"{config.image_size!r}")
+    if not isinstance(config.augment, dict):
+        raise ConfigError("dataset.augment must be an object such as {\"shift\": 2}")
+    for key, value in config.augment.items():
+        if key not in AUGMENTATIONS:
+            raise ConfigError(f"dataset.augment: unknown augmentation '{key}' "
+                              f"(choose from {', '.join(AUGMENTATIONS)})")
+        if key == "flip":
+            if value and not source.flips_allowed:
+                raise ConfigError("dataset.augment: flips are off for digits (a flipped 2 "
+                                  "is not a 2)")
+            continue
+        limit = {"shift": 8, "rotation": 180, "brightness": 0.9, "noise": 0.5}[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= limit:
+            raise ConfigError(f"dataset.augment.{key} must be between 0 and {limit:g}, "
+                              f"not {value!r}")
+
+
+def _apply_task(x: np.ndarray, y: np.ndarray, task: Task) -> tuple[np.ndarray, np.ndarray]:
+    size = max(int(y.max(initial=0)), *(max(v) for v in task.classes.values())) + 1
+    lookup = np.full(size, -1)
+    for new, olds in enumerate(task.classes.values()):
+        lookup[list(olds)] = new
+    mapped = lookup[y]
+    keep = mapped >= 0
+    return x[keep], mapped[keep]
+
+
+def _split(n: int, fraction: float, rng: np.random.Generator, labels: np.ndarray):
+    """Stratified: each class keeps its share in both parts (rare classes matter here)."""
+    take = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        rng.shuffle(idx)
+        take.extend(idx[: int(round(len(idx) * fraction))])
+    mask = np.zeros(n, bool)
+    mask[take] = True
+    return np.flatnonzero(~mask), np.flatnonzero(mask)
+
+
+def _to_tensor(x: np.ndarray, size: int | None) -> torch.Tensor:
+    t = torch.from_numpy(np.ascontiguousarray(x)).permute(0, 3, 1, 2).float().div_(255.0)
+    if size is not None and t.shape[-1] != size:
+        out = [F.interpolate(t[i:i + 1024], size=(size, size), mode="bilinear",
+                             antialias=True, align_corners=False) for i in range(0, len(t), 1024)]
+        t = torch.cat(out).clamp_(0, 1)
+    return t
+
+
+def make_image_dataset(config, progress: Progress | None = None) -> Dataset:
+    source = IMAGE_SOURCES[config.name]
+    task = source.tasks[config.task or DEFAULT_TASK[config.name]]
+    x_train, y_train, x_test, y_test = source.load(progress)
+    rng = np.random.default_rng(config.seed)
+    x_train, y_train = _apply_task(x_train, y_train, task)
+    if x_test is None:
+        keep, test = _split(len(y_train), config.test_fraction, rng, y_train)
+        x_test, y_test = x_train[test], y_train[test]
+        x_train, y_train = x_train[keep], y_train[keep]
+    else:
+        x_test, y_test = _apply_task(x_test, y_test, task)
+    if config.subset is not None and config.subset < len(y_train):
+        pick = rng.permutation(len(y_train))[: config.subset]
+        x_train, y_train = x_train[pick], y_train[pick]
+    train, val = _split(len(y_train), config.val_fraction, rng, y_train)
+    order = rng.permutation(len(train))
+    train = train[order]
+
+    size = config.image_size
+    xt, xv, xs = (_to_tensor(a, size) for a in (x_train[train], x_train[val], x_test))
+    mean = std = None
+    if config.normalization == "standardize":
+        mean = xt.mean(dim=(0, 2, 3), keepdim=True)
+        std = xt.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-6)
+        xt, xv, xs = ((a - mean) / std for a in (xt, xv, xs))
+    dataset = Dataset(
+        name=config.name, task="classification",
+        x_train=xt, y_train=torch.from_numpy(y_train[train]),
+        x_test=xs, y_test=torch.from_numpy(y_test),
+        x_val=xv, y_val=torch.from_numpy(y_train[val]),
+        input_shape=tuple(xt.shape[1:]), class_names=list(task.classes),
+        normalization=(mean, std),
+    )
+    if config.augment:
+        from core.data.augment import Augmenter
+
+        dataset.augment = Augmenter(config.augment, normalization=(mean, std))
+    return dataset
