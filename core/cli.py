@@ -82,6 +82,7 @@ def train(args: argparse.Namespace) -> int:
         final = job.test_metrics()  # the held-out test set, measured once at the end
         last.update(final)
     save_model(out, job.model, job.config, class_names=job.dataset.class_names,
+               input_shape=tuple(job.dataset.input_shape), task=job.dataset.task,
                metrics={k: v for k, v in last.items() if k != "lr"},
                extra={"trained_at": time.strftime("%Y-%m-%d %H:%M:%S"),
                       "outcome": job.outcome})

@@ -92,3 +92,128 @@ def predict(model: nn.Module, head: Head, x: torch.Tensor) -> torch.Tensor:
         return head.predict(model(x))
     finally:
         model.train(was_training)
+
+
+# ----- images: feature maps, filters, statistics, saliency -------------------------------------
+def block_outputs(model: nn.Sequential, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Every block's output for input `x` (eval mode), collected with forward hooks."""
+    captured: dict[str, torch.Tensor] = {}
+    hooks = [block.register_forward_hook(
+        lambda _m, _i, out, name=name: captured.__setitem__(name, out.detach()))
+        for name, block in model.named_children()]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        model.train(was_training)
+        for h in hooks:
+            h.remove()
+    return captured
+
+
+def feature_maps(model: nn.Sequential, image: torch.Tensor) -> list[tuple[str, np.ndarray]]:
+    """(block name, maps (channels, H, W)) for every block whose output is an image."""
+    outputs = block_outputs(model, image.unsqueeze(0) if image.dim() == 3 else image[:1])
+    return [(name, out[0].cpu().numpy()) for name, out in outputs.items() if out.dim() == 4]
+
+
+def first_conv_filters(model: nn.Module) -> np.ndarray | None:
+    """Kernels of the first convolution, (filters, in_channels, k, k), or None without one."""
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            return module.weight.detach().cpu().numpy()
+    return None
+
+
+@dataclass
+class LayerStats:
+    name: str
+    activations: np.ndarray  # a sample of the block's output values
+    gradients: np.ndarray  # a sample of d(loss)/d(block output)
+    activation_std: float
+    gradient_std: float
+
+
+def layer_statistics(model: nn.Sequential, head: Head, criterion: nn.Module, x: torch.Tensor,
+                     targets: torch.Tensor, sample: int = 4000, seed: int = 0
+                     ) -> list[LayerStats]:
+    """Activation and gradient distributions per block over one batch: the lecture's
+    "initialisation too small / too big / just right" and vanishing gradients, measured."""
+    outputs: dict[str, torch.Tensor] = {}
+
+    def keep(name: str):
+        def hook(_m, _i, out):
+            out.retain_grad()
+            outputs[name] = out
+        return hook
+
+    hooks = [block.register_forward_hook(keep(name)) for name, block in model.named_children()]
+    was_training = model.training
+    model.eval()
+    try:
+        model.zero_grad(set_to_none=True)
+        loss = criterion(head.outputs_for_loss(model(x)), targets)
+        loss.backward()
+    finally:
+        model.train(was_training)
+        for h in hooks:
+            h.remove()
+    generator = torch.Generator().manual_seed(seed)
+    stats = []
+    for name, out in outputs.items():
+        values = out.detach().flatten().cpu()
+        grads = (out.grad if out.grad is not None else torch.zeros_like(out)).flatten().cpu()
+        pick = torch.randperm(len(values), generator=generator)[:sample]
+        stats.append(LayerStats(name, values[pick].numpy(), grads[pick].numpy(),
+                                float(values.std()), float(grads.std())))
+    model.zero_grad(set_to_none=True)
+    return stats
+
+
+def saliency(model: nn.Module, image: torch.Tensor, target: int) -> np.ndarray:
+    """|d score_target / d pixel|, max over channels: which pixels move the decision."""
+    x = image.unsqueeze(0).clone().requires_grad_(True)
+    was_training = model.training
+    model.eval()
+    try:
+        score = model(x)[0, target]
+        (grad,) = torch.autograd.grad(score, x)
+    finally:
+        model.train(was_training)
+    return grad.abs().amax(dim=1)[0].cpu().numpy()
+
+
+def grad_cam(model: nn.Sequential, image: torch.Tensor, target: int) -> np.ndarray | None:
+    """Grad-CAM (Selvaraju et al. 2017) on the last block that outputs an image, upsampled to
+    the input size and scaled to 0-1; None for a network without convolutions."""
+    names = [name for name, block in model.named_children()]
+    outputs = block_outputs(model, image.unsqueeze(0))
+    spatial = [n for n in names if n in outputs and outputs[n].dim() == 4]
+    if not spatial:
+        return None
+    layer = dict(model.named_children())[spatial[-1]]
+    store: dict[str, torch.Tensor] = {}
+
+    def hook(_m, _i, out):
+        out.retain_grad()
+        store["out"] = out
+
+    handle = layer.register_forward_hook(hook)
+    was_training = model.training
+    model.eval()
+    try:
+        model.zero_grad(set_to_none=True)
+        model(image.unsqueeze(0))[0, target].backward()
+    finally:
+        handle.remove()
+        model.train(was_training)
+    act, grad = store["out"][0].detach(), store["out"].grad[0]
+    weights = grad.mean(dim=(1, 2))
+    cam = torch.relu((weights[:, None, None] * act).sum(0))
+    cam = torch.nn.functional.interpolate(cam[None, None], size=image.shape[-2:],
+                                          mode="bilinear", align_corners=False)[0, 0]
+    model.zero_grad(set_to_none=True)
+    top = float(cam.max())
+    return (cam / top).cpu().numpy() if top > 0 else cam.cpu().numpy()

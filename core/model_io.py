@@ -19,11 +19,14 @@ from core.errors import ConfigError
 
 def save_model(path: str | Path, model: torch.nn.Module, config: RunConfig, *,
                class_names: list[str] | None = None, metrics: dict[str, Any] | None = None,
-               extra: dict[str, Any] | None = None) -> Path:
+               extra: dict[str, Any] | None = None, input_shape: tuple[int, ...] | None = None,
+               task: str = "classification") -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     meta = {"config": config.to_json(indent=None),
+            "input_shape": json.dumps(list(input_shape) if input_shape else []),
+            "task": task,
             "class_names": json.dumps(class_names or []),
             "metrics": json.dumps(metrics or {}),
             "extra": json.dumps(extra or {}),
@@ -43,12 +46,31 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     return {"config": RunConfig.from_json(meta["config"]),
             "class_names": json.loads(meta["class_names"]),
             "metrics": json.loads(meta["metrics"]),
-            "extra": json.loads(meta.get("extra", "{}"))}
+            "extra": json.loads(meta.get("extra", "{}")),
+            "input_shape": tuple(json.loads(meta.get("input_shape", "[]"))),
+            "task": meta.get("task", "classification")}
 
 
-def load_model(path: str | Path, dataset: Dataset) -> tuple[BuiltModel, dict[str, Any]]:
-    """Rebuild the network from its saved config for `dataset`'s shapes and load the weights."""
+def shape_only_dataset(meta: dict[str, Any]) -> Dataset:
+    """An empty Dataset with the saved input shape and classes: enough to rebuild the model."""
+    shape = meta["input_shape"]
+    if not shape:
+        raise ConfigError("this model file does not record its input shape")
+    classification = meta["task"] == "classification"
+    empty_x = torch.zeros(0, *shape)
+    empty_y = torch.zeros(0, dtype=torch.long) if classification else torch.zeros(0)
+    return Dataset(name=meta["config"].dataset.name, task=meta["task"], x_train=empty_x,
+                   y_train=empty_y, x_test=empty_x, y_test=empty_y, input_shape=tuple(shape),
+                   class_names=list(meta["class_names"]))
+
+
+def load_model(path: str | Path, dataset: Dataset | None = None
+               ) -> tuple[BuiltModel, dict[str, Any]]:
+    """Rebuild the network from its saved config and load the weights. Shapes come from
+    `dataset`, or from the file itself (so a shipped model loads without its data)."""
     meta = read_metadata(path)
+    if dataset is None:
+        dataset = shape_only_dataset(meta)
     built = build_model(meta["config"], dataset)
     built.model.load_state_dict(load_file(str(path)))
     built.model.eval()

@@ -305,7 +305,8 @@ class Job:
                     self._finish("abandoned", "stopped: the page that started this run went away")
                     return
                 if self.epoch >= self._training.epochs:
-                    self._finish("finished", f"finished {self.epoch} epochs")
+                    plural = "" if self.epoch == 1 else "s"
+                    self._finish("finished", f"finished {self.epoch} epoch{plural}")
                     return
                 self._set_state("running" if work == "run" else "stepping")
                 ended = self._train_until_epoch_end(stoppable=work == "run")
