@@ -306,7 +306,13 @@ class Job:
                     return
                 if self.epoch >= self._training.epochs:
                     plural = "" if self.epoch == 1 else "s"
-                    self._finish("finished", f"finished {self.epoch} epoch{plural}")
+                    message = f"finished {self.epoch} epoch{plural}"
+                    if self.monitor == "val" and self._best is not None:
+                        best = self.restore_best()
+                        if best != self.epoch:
+                            message += (f"; kept the weights from epoch {best}, the best on "
+                                        "validation")
+                    self._finish("finished", message)
                     return
                 self._set_state("running" if work == "run" else "stepping")
                 ended = self._train_until_epoch_end(stoppable=work == "run")
@@ -393,25 +399,42 @@ class Job:
             return self._diverged(metrics["train_loss"])
         return self._early_stop(metrics[f"{self.monitor}_loss"])
 
-    def _early_stop(self, test_loss: float) -> bool:
+    @property
+    def keeps_best(self) -> bool:
+        """With a validation split the best checkpoint is always kept (and restored at the end);
+        on the 2-D playground only early stopping does that, as in TensorFlow Playground."""
+        return self.monitor == "val" or self._training.early_stopping is not None
+
+    def _early_stop(self, monitored_loss: float) -> bool:
         patience = self._training.early_stopping
-        if patience is None or len(self._splits[self.monitor][0]) == 0:
+        if not self.keeps_best or len(self._splits[self.monitor][0]) == 0:
             return False
-        if self._best is None or test_loss < self._best[0]:
-            self._best = (test_loss, self.epoch, [t.detach().clone() for t in self._state_tensors])
+        if self._best is None or monitored_loss < self._best[0]:
+            self._best = (monitored_loss, self.epoch,
+                          [t.detach().clone() for t in self._state_tensors])
             self._stale_epochs = 0
             return False
         self._stale_epochs += 1
-        if self._stale_epochs < patience:
+        if patience is None or self._stale_epochs < patience:
             return False
+        best_epoch = self.restore_best()
+        self._finish("early_stopped", f"early stopping: the {self._monitor_label} loss has not "
+                     f"improved for {patience} epochs; stopped after epoch {self.epoch} and "
+                     f"restored the weights from epoch {best_epoch}")
+        return True
+
+    def restore_best(self) -> int | None:
+        """Put back the weights of the best monitored epoch; returns that epoch."""
+        if self._best is None:
+            return None
         _, best_epoch, best_state = self._best
         with self._weights_lock, torch.no_grad():
             torch._foreach_copy_(self._state_tensors, best_state)
-        self._finish("early_stopped", f"early stopping: the {self._monitor_label} loss has not "
-                     f"improved for "
-                     f"{patience} epochs; stopped after epoch {self.epoch} and restored the "
-                     f"weights from epoch {best_epoch}")
-        return True
+        return best_epoch
+
+    @property
+    def best_epoch(self) -> int | None:
+        return None if self._best is None else self._best[1]
 
     # ----- evaluation -------------------------------------------------------------------------
     @property
