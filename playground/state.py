@@ -18,7 +18,10 @@ from core.config import RunConfig
 from core.errors import ConfigError
 from core.share import config_from_params, config_to_params
 
-WIDGET_PREFIX = "pg."
+
+def widget_key(page: str, name: str) -> str:
+    """Widget keys are scoped by page, so two pages never share a widget's remembered value."""
+    return f"{page}:{name}"
 
 
 def _config_key(page: str) -> str:
@@ -37,7 +40,7 @@ def load_config(page: str, config: RunConfig | dict[str, Any]) -> None:
     """
     data = config.to_dict() if isinstance(config, RunConfig) else copy.deepcopy(config)
     st.session_state[_config_key(page)] = data
-    for key in [k for k in st.session_state if str(k).startswith(WIDGET_PREFIX)]:
+    for key in [k for k in st.session_state if str(k).startswith(f"{page}:")]:
         del st.session_state[key]
 
 
@@ -73,7 +76,7 @@ def bind(page: str, section: str, name: str, widget: Callable[..., Any], label: 
          *args: Any, **kwargs: Any) -> Any:
     """Draw `widget` for config[section][name] and store its value back into the config."""
     data = canonical(page)
-    key = f"{WIDGET_PREFIX}{section}.{name}"
+    key = widget_key(page, f"{section}.{name}")
     if key not in st.session_state:
         st.session_state[key] = data[section][name]
     value = widget(label, *args, key=key, **kwargs)
@@ -84,7 +87,7 @@ def bind(page: str, section: str, name: str, widget: Callable[..., Any], label: 
 def bind_value(page: str, key: str, initial: Any, widget: Callable[..., Any], label: str,
                *args: Any, **kwargs: Any) -> Any:
     """Like bind, for widgets that do not map one-to-one onto a config field."""
-    full = f"{WIDGET_PREFIX}{key}"
+    full = widget_key(page, key)
     if full not in st.session_state:
         st.session_state[full] = initial
     return widget(label, *args, key=full, **kwargs)

@@ -15,7 +15,7 @@ from core.data import FEATURES, TOY_DATASETS
 from core.initializers import INITIALIZERS
 from core.losses import LOSSES, REGRESSION_LOSSES
 from core.optimizers import OPTIMIZERS
-from playground.state import bind, bind_value, canonical
+from playground.state import bind, bind_value, canonical, widget_key
 
 LEARNING_RATES = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 REGULARIZATION = [0.0, 1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0]
@@ -117,7 +117,7 @@ def training_panel(page: str) -> None:
         st.toast(f"Loss switched to {LOSSES[fallback]}: {LOSSES[training['loss']]} does not "
                  "fit this dataset.")
         training["loss"] = fallback
-        st.session_state.pop("pg.training.loss", None)
+        st.session_state.pop(widget_key(page, "training.loss"), None)
     bind(page, "training", "loss", st.selectbox, "Loss", losses,
          format_func=lambda n: LOSSES[n])
     optimizer = bind(page, "training", "optimizer", st.selectbox, "Optimizer", list(OPTIMIZERS),
