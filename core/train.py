@@ -81,6 +81,7 @@ class Job:
         self.state = "ready"
         self.outcome: dict[str, Any] | None = None
         self.started_at: float | None = None
+        self._done_at_start = 0.0
         self._perm: torch.Tensor | None = None
         self._pos = 0
         self._run_loss = 0.0
@@ -191,6 +192,16 @@ class Job:
                               "reset the network")
         self._signal(training=trial.training)
 
+    def progress(self) -> tuple[float, float | None]:
+        """(fraction of the planned epochs done, estimated seconds left or None)."""
+        n = max(1, len(self._x_train))
+        done = min(1.0, (self.epoch + self._pos / n) / max(1, self._training.epochs))
+        gained = done - self._done_at_start
+        if self.started_at is None or gained <= 0:
+            return done, None
+        elapsed = time.monotonic() - self.started_at
+        return done, max(0.0, elapsed * (1 - done) / gained)
+
     @property
     def done(self) -> bool:
         return self.state in TERMINAL
@@ -294,6 +305,7 @@ class Job:
 
     def _run(self) -> None:
         self.budget.acquire()
+        self._done_at_start = self.epoch / max(1, self._training.epochs)
         self.started_at = time.monotonic()
         try:
             while True:

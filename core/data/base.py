@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import torch
 
@@ -82,8 +83,20 @@ def load_dataset(config, progress=None) -> Dataset:
 
     validate_dataset(config)
     if config.name in IMAGE_SOURCES:
-        return make_image_dataset(config, progress)
+        key = json.dumps(asdict(config), sort_keys=True)
+        cached = _IMAGE_CACHE.get(key)
+        if cached is None:
+            cached = make_image_dataset(config, progress)
+            _IMAGE_CACHE[key] = cached
+            while len(_IMAGE_CACHE) > 2:  # MNIST as tensors is ~200 MB: keep two at most
+                _IMAGE_CACHE.pop(next(iter(_IMAGE_CACHE)))
+        return cached
     return make_toy(config)
+
+
+_IMAGE_CACHE: dict[str, Dataset] = {}
+"""Image datasets are read-only once built, so jobs of the same data share one copy (editing
+a layer must not reload 60,000 images)."""
 
 
 def _loaders() -> list[str]:
