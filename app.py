@@ -19,6 +19,8 @@ PAGES = {
     "Learn": [
         st.Page("app_pages/playground.py", title="Playground", icon=":material/science:",
                 url_path="playground"),
+        st.Page("app_pages/images.py", title="Train on images", icon=":material/image:",
+                url_path="images"),
     ],
 }
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import streamlit as st
 
 from core.config import RunConfig
+from core.data.download import DatasetUnavailable
 from core.errors import ConfigError
 from playground.jobs import new_job, session_jobs
 from playground.live import is_active
 
 
-def sync_job(name: str, config: RunConfig | None) -> tuple[object | None, str | None]:
+def sync_job(name: str, config: RunConfig | None, load=None) -> tuple[object | None, str | None]:
     """Make the session's job match `config`: new weights when the network or data changed
-    (saying so), new hyperparameters otherwise. Returns (job, error message)."""
+    (saying so), new hyperparameters otherwise. `load(config)` supplies the dataset (image
+    pages show download progress); returns (job, error message)."""
     jobs = session_jobs()
     job = jobs.get(name)
     if config is None:
@@ -20,8 +22,10 @@ def sync_job(name: str, config: RunConfig | None) -> tuple[object | None, str | 
     with jobs.lock:
         if job is None or job.config.architecture_key() != config.architecture_key():
             try:
-                fresh = new_job(config)
+                fresh = new_job(config, load(config) if load is not None else None)
             except ConfigError as exc:
+                return job, str(exc)
+            except DatasetUnavailable as exc:
                 return job, str(exc)
             if job is not None:
                 st.toast("The network or data changed, so the weights were reset.",

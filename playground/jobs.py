@@ -75,11 +75,11 @@ def session_jobs() -> SessionJobs:
     return st.session_state[_KEY]
 
 
-def new_job(config: RunConfig) -> Job:
+def new_job(config: RunConfig, dataset=None) -> Job:
     """A fresh job (thread not started yet); raises ConfigError for an impossible network."""
     from core.train import Job
 
-    return Job(config, owner_timeout_s=OWNER_TIMEOUT_S)
+    return Job(config, dataset, owner_timeout_s=OWNER_TIMEOUT_S)
 
 
 def continue_job(old: Job, config: RunConfig) -> Job:

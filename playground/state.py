@@ -44,14 +44,15 @@ def load_config(page: str, config: RunConfig | dict[str, Any]) -> None:
         del st.session_state[key]
 
 
-def init_config(page: str, presets: dict[str, Any], default_preset: str) -> str | None:
+def init_config(page: str, presets: dict[str, Any], default_preset: str,
+                use_url: bool = True) -> str | None:
     """First run of a session: take the config from the link (or `?preset=`), else the default.
 
     Returns a message when the link was unusable (shown to the user, defaults loaded instead).
     """
     if _config_key(page) in st.session_state:
         return None
-    params = st.query_params.to_dict()
+    params = st.query_params.to_dict() if use_url else {}
     message = None
     config: RunConfig | dict | None = None
     try:

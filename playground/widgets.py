@@ -23,12 +23,12 @@ BATCH_SIZES = [1, 2, 4, 5, 8, 10, 16, 20, 25, 32, 50, 64, 100, 128, 250, 500, 10
 MAX_HIDDEN_LAYERS = 32
 
 
-def _with_value(options: list, value: Any) -> list:
+def with_value(options: list, value: Any) -> list:
     """Keep a value from a link or file selectable even when it is off the usual grid."""
     return options if value in options else sorted([*options, value])
 
 
-def _fmt_number(value: float) -> str:
+def fmt_number(value: float) -> str:
     return f"{value:g}"
 
 
@@ -123,7 +123,7 @@ def training_panel(page: str) -> None:
     optimizer = bind(page, "training", "optimizer", st.selectbox, "Optimizer", list(OPTIMIZERS),
                      format_func=lambda n: OPTIMIZERS[n].label)
     bind(page, "training", "lr", st.select_slider, "Learning rate",
-         _with_value(LEARNING_RATES, training["lr"]), format_func=_fmt_number)
+         with_value(LEARNING_RATES, training["lr"]), format_func=fmt_number)
     knobs = OPTIMIZERS[optimizer].knobs
     if "momentum" in knobs:
         bind(page, "training", "momentum", st.slider, "Momentum ρ", 0.0, 0.99, step=0.01)
@@ -137,9 +137,9 @@ def training_panel(page: str) -> None:
              step=0.0001, format="%.4f")
     if "weight_decay" in knobs:
         bind(page, "training", "weight_decay", st.select_slider, "Weight decay (decoupled)",
-             _with_value(REGULARIZATION, training["weight_decay"]), format_func=_fmt_number)
+             with_value(REGULARIZATION, training["weight_decay"]), format_func=fmt_number)
     bind(page, "training", "batch_size", st.select_slider, "Batch size",
-         _with_value(BATCH_SIZES, training["batch_size"]),
+         with_value(BATCH_SIZES, training["batch_size"]),
          help="A batch larger than the training set means full-batch gradient descent.")
     bind(page, "training", "epochs", st.number_input, "Epochs", min_value=1,
          max_value=1_000_000, step=100)
@@ -148,9 +148,9 @@ def training_panel(page: str) -> None:
 def regularization_panel(page: str) -> None:
     training = canonical(page)["training"]
     bind(page, "training", "l1", st.select_slider, "L1 strength",
-         _with_value(REGULARIZATION, training["l1"]), format_func=_fmt_number)
+         with_value(REGULARIZATION, training["l1"]), format_func=fmt_number)
     bind(page, "training", "l2", st.select_slider, "L2 strength",
-         _with_value(REGULARIZATION, training["l2"]), format_func=_fmt_number)
+         with_value(REGULARIZATION, training["l2"]), format_func=fmt_number)
     bind(page, "training", "dropout", st.slider, "Dropout rate (hidden layers)", 0.0, 0.9,
          step=0.05)
     on = bind_value(page, "early_stopping_on", training["early_stopping"] is not None,
@@ -170,8 +170,8 @@ def init_panel(page: str) -> None:
                 list(INITIALIZERS), format_func=lambda n: INITIALIZERS[n].label)
     if INITIALIZERS[init].uses_std:
         bind(page, "network", "init_std", st.select_slider, "Initial weight std",
-             _with_value([0.001, 0.01, 0.1, 0.3, 0.5, 1.0, 2.0, 4.0, 10.0],
-                         network["init_std"]), format_func=_fmt_number)
+             with_value([0.001, 0.01, 0.1, 0.3, 0.5, 1.0, 2.0, 4.0, 10.0],
+                         network["init_std"]), format_func=fmt_number)
     bind(page, "training", "seed", st.number_input, "Weight seed", min_value=0, step=1)
     bind(page, "training", "device", st.selectbox, "Device", ["auto", "cpu", "cuda", "mps"],
          help="auto uses a CUDA or Apple GPU when there is one, else the CPU.")

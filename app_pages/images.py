@@ -1,0 +1,68 @@
+"""Train on images: MNIST and real galaxies with the same engine, a layer-stack editor with
+convolutions, and live curves, confusion matrix and mistakes. Layout and widgets only."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from playground.controls import control_bar, outcome_message, sync_job
+from playground.image_data import class_counts_view, load_with_progress, preview_view
+from playground.image_live import live_view
+from playground.image_setup import default_image_config
+from playground.image_widgets import (
+    augmentation_panel,
+    dataset_panel,
+    starter_picker,
+    training_panel,
+)
+from playground.jobs import configure_threads
+from playground.shapes import shapes_table
+from playground.stack_editor import stack_editor
+from playground.state import current_config, init_config
+
+PAGE = "images"
+configure_threads()
+init_config(PAGE, {"mnist": default_image_config("mnist")}, "mnist", use_url=False)
+
+with st.sidebar:
+    with st.expander("Data", expanded=True, icon=":material/image:"):
+        dataset_panel(PAGE)
+    with st.expander("Augmentation", icon=":material/auto_fix_high:"):
+        augmentation_panel(PAGE)
+    with st.expander("Training", expanded=True, icon=":material/model_training:"):
+        training_panel(PAGE)
+
+st.title("Train on images")
+st.caption("Stack convolutions, pooling and dense layers, train on real digits or galaxies, "
+           "and watch what the network gets right and wrong.")
+config, problem = current_config(PAGE)
+
+net_col, data_col = st.columns([1.1, 1], gap="large")
+with net_col:
+    st.subheader("Network")
+    starter_picker(PAGE)
+    stack_editor(PAGE)
+config, problem = current_config(PAGE)
+dataset = load_with_progress(config.dataset) if config is not None else None
+with data_col:
+    if dataset is not None and not isinstance(dataset, str):
+        st.subheader("Data")
+        class_counts_view(dataset)
+        preview_view(PAGE, dataset)
+        st.subheader("Layers, shapes and parameters")
+        shapes_table(config, dataset)
+    elif isinstance(dataset, str):
+        st.error(dataset, icon=":material/cloud_off:")
+
+if problem:
+    st.error(problem, icon=":material/block:")
+job, job_problem = (None, None)
+if config is not None and dataset is not None and not isinstance(dataset, str):
+    job, job_problem = sync_job(PAGE, config, load=lambda _c: dataset)
+if job_problem:
+    st.error(job_problem, icon=":material/block:")
+st.divider()
+control_bar(PAGE, None if problem or job_problem or job is None else config)
+outcome_message(job)
+if job is not None:
+    live_view(job)
