@@ -26,6 +26,7 @@ import plotly.graph_objects as go
 from playground.colors import (
     BLUE,
     DIVERGING_COLORSCALE,
+    DIVERGING_PALETTE,
     INK,
     MUTED,
     ORANGE,
@@ -34,6 +35,7 @@ from playground.colors import (
     blend_to_white,
     class_color,
     class_rgb_table,
+    diverging_palette_index,
     diverging_rgb,
     rgba,
 )
@@ -72,18 +74,26 @@ _LINK_HOVER_T = 0.382
 def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
     """Wrap plain dicts in a Figure without Plotly's per-property validation.
 
-    Validation is 60-80 % of a build (e.g. 11 → 4 ms for a decision boundary, 19 → 2 ms for a
-    network), paid on every redraw. The test suite re-validates every builder's output with
-    `go.Figure(fig.to_dict())`, so schema mistakes are still caught, just not per frame.
+    Validation was 60-85 % of each build (a decision boundary 11 → 4 ms, a plain network
+    19 → 3 ms on the dev box), paid on every redraw. The test suite re-validates every
+    builder's output with `go.Figure(fig.to_dict())`, so schema mistakes are still caught,
+    just not per frame.
+    Validation is switched back on afterwards, so a page's own `update_layout(title=...)`
+    is checked and coerced as usual.
     """
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    fig = go.Figure({"data": data, "layout": layout}, _validate=False)
+    fig._validate = True
+    fig.layout._validate = True
+    for trace in fig.data:
+        trace._validate = True
+    return fig
 
 
 def _base_layout(height: int, uirevision: str, **extra: Any) -> dict[str, Any]:
     """Light, junk-free defaults shared by every figure."""
     layout: dict[str, Any] = {
-        # No template: the default one is most of a small figure's JSON and build time.
-        # (Built unvalidated, so this is the dict that the name "none" would resolve to.)
+        # No template: the default one is most of a small figure's JSON and build time. A dict,
+        # not the name "none": names are only resolved by validation, which is skipped.
         "template": {},
         "height": height,
         "margin": {"l": 44, "r": 12, "t": 32, "b": 40},
@@ -144,23 +154,41 @@ def _png_chunk(tag: bytes, payload: bytes) -> bytes:
     )
 
 
-def _encode_png(rgb: np.ndarray) -> bytes:
-    """Minimal 8-bit RGB PNG (filter 0 on every row; thumbnails are tiny, so zlib is cheap).
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_PALETTE = _png_chunk(b"PLTE", DIVERGING_PALETTE.tobytes())
+_PNG_END = _png_chunk(b"IEND", b"")
 
-    Written out instead of `PIL.Image.save`, whose per-call overhead is ~5x the whole encode
-    for a thumbnail; the tests decode the output with PIL to hold it to the format.
+
+def _encode_indexed_png(index: np.ndarray) -> bytes:
+    """8-bit palette PNG of the diverging map: one byte per pixel, filter 0 on every row.
+
+    Written out rather than with `PIL.Image.save`, whose per-call overhead is several times
+    the whole encode of a thumbnail (the tests decode the output with PIL to hold it to the
+    format); 1-byte pixels make zlib ~5x cheaper than RGBA.
     """
-    h, w, _ = rgb.shape
-    raw = np.empty((h, 1 + 3 * w), dtype=np.uint8)
+    h, w = index.shape
+    raw = np.empty((h, 1 + w), dtype=np.uint8)
     raw[:, 0] = 0  # filter type "None"
-    raw[:, 1:] = rgb.reshape(h, 3 * w)
-    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)  # 8-bit truecolour, no interlace
+    raw[:, 1:] = index
+    header = struct.pack(">IIBBBBB", w, h, 8, 3, 0, 0, 0)  # 8-bit indexed, no interlace
     return (
-        b"\x89PNG\r\n\x1a\n"
+        _PNG_SIGNATURE
         + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", zlib.compress(raw.tobytes(), 6))
-        + _png_chunk(b"IEND", b"")
+        + _PNG_PALETTE
+        + _png_chunk(b"IDAT", zlib.compress(raw.tobytes(), 1))
+        + _PNG_END
     )
+
+
+def _png_uri(index: np.ndarray) -> str:
+    return "data:image/png;base64," + base64.b64encode(_encode_indexed_png(index)).decode("ascii")
+
+
+def _thumbnail(values: Any) -> np.ndarray:
+    a = np.asarray(values, dtype=np.float32)
+    if a.ndim != 2 or a.size == 0:
+        raise ValueError(f"a heatmap needs a non-empty 2-D array, got shape {a.shape}")
+    return a
 
 
 def heatmap_png(
@@ -176,13 +204,47 @@ def heatmap_png(
     trace per node. `origin="lower"` (default) puts row 0 at the bottom, matching the
     decision-boundary plot where row 0 is the smallest x2.
     """
-    a = np.asarray(values)
-    if a.ndim != 2 or a.size == 0:
-        raise ValueError(f"heatmap_png needs a non-empty 2-D array, got shape {a.shape}")
+    a = _thumbnail(values)
     if origin == "lower":
         a = a[::-1]
-    png = _encode_png(diverging_rgb(a, vmin, vmax))
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return _png_uri(diverging_palette_index(a, vmin, vmax))
+
+
+def _heatmap_pngs(
+    arrays: Sequence[np.ndarray], lo: Sequence[float], hi: Sequence[float]
+) -> list[str]:
+    """`heatmap_png` for many thumbnails, each with its own range. When the shapes agree
+    (the usual case) the colour mapping runs once over the stack, not once per node."""
+    if not arrays:
+        return []
+    if len({a.shape for a in arrays}) > 1:
+        return [heatmap_png(a, a_lo, a_hi) for a, a_lo, a_hi in zip(arrays, lo, hi, strict=True)]
+    stack = np.stack(arrays)[:, ::-1]  # origin lower, as heatmap_png
+    shape = (len(arrays), 1, 1)
+    index = diverging_palette_index(stack, np.reshape(lo, shape), np.reshape(hi, shape))
+    return [_png_uri(img) for img in index]
+
+
+def _finite_min_max(arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-array min and max over finite values (inf, -inf where there are none)."""
+    if not arrays:
+        return np.zeros(0), np.zeros(0)
+    if len({a.shape for a in arrays}) == 1:
+        stack = np.stack(arrays).reshape(len(arrays), -1)
+        finite = np.isfinite(stack)
+        return (
+            np.where(finite, stack, np.inf).min(axis=1),
+            np.where(finite, stack, -np.inf).max(axis=1),
+        )
+    pairs = [_finite_min_max([a]) for a in arrays]
+    return np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
+
+
+def _max_abs_range(a: np.ndarray) -> tuple[float, float]:
+    """Symmetric range (-m, m) by the largest finite |value|; (-1, 1) when there is none."""
+    finite = np.abs(a[np.isfinite(a)])
+    m = float(finite.max()) if finite.size else 0.0
+    return (-m, m) if m > 0 else (-1.0, 1.0)
 
 
 # ------------------------------------------------------------------ decision boundary
@@ -234,14 +296,16 @@ def _split_legend_entries(splits: Sequence[str]) -> list[dict[str, Any]]:
 
 
 def _class_swatches(names: Sequence[str]) -> list[dict[str, Any]]:
-    """Square legend swatches that name each class colour."""
+    """Square legend swatches that name each class colour. Custom names also get the class
+    index, because the map's hover can only say "class 2" (a per-cell text array of names
+    would cost ~30 ms of JSON per redraw)."""
     return [
         {
             "type": "scatter",
             "x": [None],
             "y": [None],
             "mode": "markers",
-            "name": name,
+            "name": name if name == f"class {i}" else f"{name} ({i})",
             "legendrank": 10 + i,
             "marker": {"size": 11, "symbol": "square", "color": class_color(i)},
             "hoverinfo": "skip",
@@ -250,19 +314,19 @@ def _class_swatches(names: Sequence[str]) -> list[dict[str, Any]]:
     ]
 
 
+def _outline(split: str) -> dict[str, Any]:
+    """White ring for train points, dark ring for test points (TF Playground's convention)."""
+    if split == "train":
+        return {"color": WHITE, "width": 1}
+    return {"color": TEST_OUTLINE, "width": 1.6}
+
+
 def _classification_points(
     xy: np.ndarray, labels: np.ndarray, split: str, names: Sequence[str], axis_titles: Any
 ) -> list[dict[str, Any]]:
-    """One trace per class: a single colour string per trace validates far faster than a
-    per-point colour array, and the hover can name the class without a text array."""
-    outline = (
-        {"color": WHITE, "width": 1}
-        if split == "train"
-        else {
-            "color": TEST_OUTLINE,
-            "width": 1.6,
-        }
-    )
+    """One trace per class: a single colour per trace keeps the JSON small, and the hover can
+    name the class without a per-point text array."""
+    outline = _outline(split)
     traces = []
     for c in np.unique(labels):
         mask = labels == c
@@ -289,14 +353,7 @@ def _classification_points(
 def _regression_points(
     xy: np.ndarray, target: np.ndarray, split: str, lo: float, hi: float, axis_titles: Any
 ) -> dict[str, Any]:
-    outline = (
-        {"color": WHITE, "width": 1}
-        if split == "train"
-        else {
-            "color": TEST_OUTLINE,
-            "width": 1.6,
-        }
-    )
+    outline = _outline(split)
     return {
         "type": "scatter",
         "x": xy[:, 0],
@@ -400,8 +457,8 @@ def decision_boundary_figure(
             heat |= {"z": v, "hovertemplate": f"{label} = %{{z:.2f}}<br>{xy_hover}<extra></extra>"}
         data.append(_heatmap_trace(xs, ys, heat, discretize, heatmap_opacity))
     elif task == "regression":
-        t_train = None if train_y is None else _vector(train_y, "train_y")
-        t_test = None if test_y is None or not show_test else _vector(test_y, "test_y")
+        t_train = None if train_y is None else np.asarray(train_y, dtype=np.float64).ravel()
+        t_test = None if test_y is None or not show_test else np.asarray(test_y, float).ravel()
         lo, hi = value_range if value_range is not None else _symmetric_range(v, t_train, t_test)
         lo, hi = float(lo), float(hi)
         heat = {
@@ -449,6 +506,8 @@ def decision_boundary_figure(
         splits.append(split)
         if task == "regression":
             target = np.asarray(py, dtype=np.float64).ravel()
+            if target.size != xy.shape[0]:
+                raise ValueError(f"got {xy.shape[0]} points but {target.size} targets")
             data.append(_regression_points(xy, target, split, lo, hi, axis_titles))
         else:
             labels = _labels(py, xy.shape[0], task)
@@ -519,9 +578,10 @@ def _multiclass_image(
         "y0": float(ys[0]),
         "dy": dy,
         "opacity": opacity,
-        "customdata": np.stack([top.astype(np.float32), p.astype(np.float32)], axis=-1),
+        # uint8 (class, p in %): a quarter of the bytes of float32, resent every redraw.
+        "customdata": np.stack([top, np.rint(p * 100)], axis=-1).astype(np.uint8),
         "hovertemplate": (
-            f"class %{{customdata[0]}} (p = %{{customdata[1]:.2f}})<br>{xy_hover}<extra></extra>"
+            f"class %{{customdata[0]}} (p = %{{customdata[1]}} %)<br>{xy_hover}<extra></extra>"
         ),
         "name": "model",
     }
@@ -682,7 +742,8 @@ def network_figure(
     node_px = float(np.clip(node_units * px_per_unit, 8.0, 44.0))
 
     # ---- links, bucketed by (sign, width bin)
-    max_abs = max((float(np.abs(w).max()) for w in mats), default=0.0)
+    # A diverged net (NaN/inf weights) still draws: non-finite links count as weight 0.
+    max_abs = max(float(np.abs(np.nan_to_num(w, posinf=0.0, neginf=0.0)).max()) for w in mats)
     seg_x, seg_y, seg_w, hover = [], [], [], []
     for i, w in enumerate(mats):
         sub = w[: shown[i + 1], : shown[i]]
@@ -702,7 +763,8 @@ def network_figure(
     sx = np.concatenate(seg_x).astype(np.float64)
     sy = np.concatenate(seg_y)
     sw = np.concatenate(seg_w)
-    rel = np.abs(sw) / max_abs if max_abs > 0 else np.zeros_like(sw)
+    abs_w = np.abs(np.nan_to_num(sw, posinf=0.0, neginf=0.0))
+    rel = abs_w / max_abs if max_abs > 0 else np.zeros_like(sw)
     bins = np.minimum((rel * _N_WIDTH_BINS).astype(np.int64), _N_WIDTH_BINS - 1)
     positive = sw >= 0
 
@@ -735,7 +797,8 @@ def network_figure(
             "mode": "markers",
             "name": "weights",
             "marker": {"size": 9, "color": _TRANSPARENT},
-            "hovertext": hover,
+            # NumPy, not a list: Plotly deep-copies figures, element by element for lists.
+            "hovertext": np.array(hover),
             "hovertemplate": "%{hovertext}<extra></extra>",
             "showlegend": False,
         }
@@ -753,7 +816,7 @@ def network_figure(
             "y": node_y,
             "mode": "markers",
             "name": "neurons",
-            "hovertext": node_names,
+            "hovertext": np.array(node_names),
             "hovertemplate": "%{hovertext}<extra></extra>",
             "marker": (
                 {
@@ -781,7 +844,7 @@ def network_figure(
             "x": label_x,
             "y": label_y,
             "mode": "markers+text",
-            "text": label_text,
+            "text": np.array(label_text),
             "textposition": label_pos,
             "textfont": {"size": 11, "color": INK},
             # An invisible marker of the node's size pushes the text just outside the node.
@@ -794,34 +857,36 @@ def network_figure(
     images: list[dict[str, Any]] = []
     if with_images:
         size_units = node_px / px_per_unit
+        where, arrays, lo, hi = [], [], [], []
         for i, layer in enumerate(node_values):
             if layer is None or i >= n_layers:
                 continue
             for j, vals in enumerate(list(layer)[: shown[i]]):
                 if vals is None:
                     continue
-                a = np.asarray(vals, dtype=np.float32)
-                if i == 0:
-                    finite = np.abs(a[np.isfinite(a)])
-                    m = float(finite.max()) if finite.size else 0.0
-                    lo, hi = (-m, m) if m > 0 else (-1.0, 1.0)
-                else:
-                    lo, hi = value_range
-                images.append(
-                    {
-                        "source": heatmap_png(a, lo, hi),
-                        "xref": "x",
-                        "yref": "y",
-                        "x": i,
-                        "y": float(ys[i][j]),
-                        "sizex": 0.6,  # generous box; "contain" keeps the PNG square
-                        "sizey": size_units,
-                        "xanchor": "center",
-                        "yanchor": "middle",
-                        "sizing": "contain",
-                        "layer": "above",
-                    }
-                )
+                a = _thumbnail(vals)
+                # Inputs span any range (x1² reaches 36): each to its own max |value|.
+                low, high = _max_abs_range(a) if i == 0 else value_range
+                where.append((i, float(ys[i][j])))
+                arrays.append(a)
+                lo.append(low)
+                hi.append(high)
+        for (i, y), source in zip(where, _heatmap_pngs(arrays, lo, hi), strict=True):
+            images.append(
+                {
+                    "source": source,
+                    "xref": "x",
+                    "yref": "y",
+                    "x": i,
+                    "y": y,
+                    "sizex": 0.6,  # generous box; "contain" keeps the PNG square
+                    "sizey": size_units,
+                    "xanchor": "center",
+                    "yanchor": "middle",
+                    "sizing": "contain",
+                    "layer": "above",
+                }
+            )
 
     annotations = [
         {
@@ -890,10 +955,12 @@ def loss_figure(
     height: int = 260,
     x_key: str = "epoch",
     uirevision: str = "loss",
+    splits: Sequence[tuple[str, str]] = (("train", "train"), ("test", "test")),
 ) -> go.Figure:
     """Train (dark grey) and test (raspberry) curves against epochs, as under TF Playground's
     output. Histories longer than 2,000 points are thinned (keeping the last point, which is
     the one students watch); missing or None values become gaps that the line bridges.
+    `splits` pairs a history key prefix with its legend name, e.g. ("val", "validation").
     """
     if metric not in ("loss", "accuracy"):
         raise ValueError(f"metric must be 'loss' or 'accuracy', got {metric!r}")
@@ -903,7 +970,7 @@ def loss_figure(
     fmt = ".1%" if metric == "accuracy" else ".4f"
 
     data: list[dict[str, Any]] = []
-    for split, color in (("train", TRAIN_LINE), ("test", TEST_LINE)):
+    for (split, name), color in zip(splits, (TRAIN_LINE, TEST_LINE), strict=False):
         key = f"{split}_{metric}"
         if not rows or not any(r.get(key) is not None for r in rows):
             continue
@@ -914,7 +981,7 @@ def loss_figure(
                 "x": x,
                 "y": y,
                 "mode": "lines",
-                "name": split,
+                "name": name,
                 "line": {"color": color, "width": 2},
                 "connectgaps": True,
                 "hovertemplate": f"%{{y:{fmt}}}",
@@ -987,20 +1054,24 @@ def neuron_grid_figure(
     if height is None:
         height = 40 + 96 * nrows
 
+    arrays = [_thumbnail(img) for img in images]
+    low, high = _finite_min_max(arrays)
+    if normalize:
+        m = np.maximum(np.abs(low), np.abs(high))
+        usable = np.isfinite(m) & (m > 0)
+        lo = np.where(usable, -m, vmin)
+        hi = np.where(usable, m, vmax)
+    else:
+        lo, hi = np.full(n, float(vmin)), np.full(n, float(vmax))
+
     sources: list[dict[str, Any]] = []
     cx, cy, hover = [], [], []
-    for k, img in enumerate(images):
+    for k, source in enumerate(_heatmap_pngs(arrays, lo, hi)):
         r, c = divmod(k, ncols)
-        a = np.asarray(img, dtype=np.float32)
-        lo, hi = vmin, vmax
-        if normalize:
-            finite = np.abs(a[np.isfinite(a)])
-            m = float(finite.max()) if finite.size else 0.0
-            lo, hi = (-m, m) if m > 0 else (vmin, vmax)
         x_mid, y_mid = c + 0.5, -r - 0.58
         sources.append(
             {
-                "source": heatmap_png(a, lo, hi),
+                "source": source,
                 "xref": "x",
                 "yref": "y",
                 "x": x_mid,
@@ -1015,28 +1086,27 @@ def neuron_grid_figure(
         )
         cx.append(x_mid)
         cy.append(y_mid)
-        finite = a[np.isfinite(a)]
-        rng = f"min {finite.min():.2f}, max {finite.max():.2f}" if finite.size else "no values"
-        hover.append(f"{names[k]}: {rng}")
+        span = f"min {low[k]:.2f}, max {high[k]:.2f}" if np.isfinite(low[k]) else "no finite values"
+        hover.append(f"{names[k]}: {span}")
 
     data: list[dict[str, Any]] = [
         {
             "type": "scatter",
-            "x": [k % ncols + 0.5 for k in range(n)],
-            "y": [-(k // ncols) - 0.1 for k in range(n)],
+            "x": np.arange(n) % ncols + 0.5,
+            "y": -(np.arange(n) // ncols) - 0.1,
             "mode": "text",
-            "text": names[:n],
+            "text": np.array(names[:n], dtype=str),
             "textfont": {"size": 11, "color": INK},
             "hoverinfo": "skip",
             "showlegend": False,
         },
         {
             "type": "scatter",
-            "x": cx,
-            "y": cy,
+            "x": np.array(cx, dtype=float),
+            "y": np.array(cy, dtype=float),
             "mode": "markers",
             "marker": {"size": 30, "color": _TRANSPARENT},
-            "hovertext": hover,
+            "hovertext": np.array(hover, dtype=str),
             "hovertemplate": "%{hovertext}<extra></extra>",
             "showlegend": False,
         },
