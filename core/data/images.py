@@ -73,9 +73,10 @@ def _load_mnist(progress: Progress | None):
     path = fetch(MNIST_REMOTE, progress)
     try:
         d = _read_npz(str(path), ("x_train", "y_train", "x_test", "y_test"))
-        for split, n in (("train", 60_000), ("test", 10_000)):
-            if d[f"x_{split}"].shape != (n, 28, 28) or d[f"y_{split}"].shape != (n,):
-                raise ValueError(f"x_{split} has shape {d[f'x_{split}'].shape}")
+        for split in ("train", "test"):
+            x, y = d[f"x_{split}"], d[f"y_{split}"]
+            if x.ndim != 3 or x.shape[1:] != (28, 28) or y.shape != (len(x),) or not len(x):
+                raise ValueError(f"x_{split} has shape {x.shape}, y_{split} {y.shape}")
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
         raise _broken("MNIST", path, exc) from None
     return (d["x_train"][..., None], d["y_train"].astype(np.int64),
