@@ -1,0 +1,20 @@
+"""Fixtures for the engine tests: one CPU thread per job, like the app on a 2-core laptop."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from core.threads import BUDGET
+
+
+@pytest.fixture(scope="package", autouse=True)
+def one_thread_per_job():
+    """Tiny networks run 3-10x slower with 2 intra-op threads on a busy 2-core box, so the core
+    tests reserve all but one core through the engine's own budget (the app reserves one for the
+    UI the same way), and put the budget and torch's thread count back afterwards."""
+    reserve, threads = BUDGET.reserve, torch.get_num_threads()
+    BUDGET.configure(reserve=BUDGET.cores - 1)
+    yield
+    BUDGET.configure(reserve=reserve)
+    torch.set_num_threads(threads)
