@@ -35,34 +35,38 @@ with st.sidebar:
 st.title("Train on images")
 st.caption("Stack convolutions, pooling and dense layers, train on real digits or galaxies, "
            "and watch what the network gets right and wrong.")
-config, problem = current_config(PAGE)
+controls = st.container()
+design = st.container()
 
-net_col, data_col = st.columns([1.1, 1], gap="large")
-with net_col:
-    st.subheader("Network")
-    starter_picker(PAGE)
-    stack_editor(PAGE)
-config, problem = current_config(PAGE)
-dataset = load_with_progress(config.dataset) if config is not None else None
-with data_col:
-    if dataset is not None and not isinstance(dataset, str):
-        st.subheader("Data")
-        class_counts_view(dataset)
-        preview_view(PAGE, dataset)
-        st.subheader("Layers, shapes and parameters")
-        shapes_table(config, dataset)
-    elif isinstance(dataset, str):
-        st.error(dataset, icon=":material/cloud_off:")
+with design:
+    st.divider()
+    net_col, data_col = st.columns([1.1, 1], gap="large")
+    with net_col:
+        st.subheader("Network")
+        starter_picker(PAGE)
+        stack_editor(PAGE)
+    config, problem = current_config(PAGE)
+    dataset = load_with_progress(config.dataset) if config is not None else None
+    loaded = dataset is not None and not isinstance(dataset, str)
+    with data_col:
+        if loaded:
+            st.subheader("Data")
+            class_counts_view(dataset)
+            preview_view(PAGE, dataset)
+            st.subheader("Layers, shapes and parameters")
+            shapes_table(config, dataset)
+        elif isinstance(dataset, str):
+            st.error(dataset, icon=":material/cloud_off:")
 
-if problem:
-    st.error(problem, icon=":material/block:")
-job, job_problem = (None, None)
-if config is not None and dataset is not None and not isinstance(dataset, str):
-    job, job_problem = sync_job(PAGE, config, load=lambda _c: dataset)
-if job_problem:
-    st.error(job_problem, icon=":material/block:")
-st.divider()
-control_bar(PAGE, None if problem or job_problem or job is None else config)
-outcome_message(job)
-if job is not None:
-    live_view(job)
+with controls:
+    if problem:
+        st.error(problem, icon=":material/block:")
+    job, job_problem = (None, None)
+    if config is not None and loaded:
+        job, job_problem = sync_job(PAGE, config, load=lambda _c: dataset)
+    if job_problem:
+        st.error(job_problem, icon=":material/block:")
+    control_bar(PAGE, None if problem or job_problem or job is None else config)
+    outcome_message(job)
+    if job is not None:
+        live_view(job)
