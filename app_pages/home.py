@@ -24,6 +24,13 @@ with col1:
         "Stack dense layers, pick activations, losses, optimizers, learning rate, batch size, "
         "L1/L2, dropout and early stopping; start from a preset that teaches one idea."
     )
+    st.page_link("app_pages/feature_maps.py",
+                 label="**Feature maps** — look inside a trained image model",
+                 icon=":material/grid_on:")
+    st.caption(
+        "Every convolution's feature maps for a test digit or galaxy (or your own image), the "
+        "learned filters, and how activations and gradients spread from layer to layer."
+    )
 with col2:
     st.markdown("**Curriculum covered**")
     st.caption(

@@ -10,12 +10,15 @@ from playground.jobs import configure_threads
 from playground.live import ViewOptions, live_view
 from playground.presets import DEFAULT_PRESET, PRESETS, preset_configs
 from playground.sharing import share_panel
-from playground.state import current_config, init_config, load_config, sync_url
+from playground.state import canonical, current_config, init_config, load_config, sync_url
 
 PAGE = "playground"
 configure_threads()
-link_problem = init_config(PAGE, preset_configs(), DEFAULT_PRESET)
-st.session_state.setdefault("_lesson", st.query_params.get("preset", DEFAULT_PRESET))
+PRESET_CONFIGS = preset_configs()
+link_problem = init_config(PAGE, PRESET_CONFIGS, DEFAULT_PRESET)
+if "_lesson" not in st.session_state:  # the lesson whose setup was opened (link, reload), if any
+    st.session_state["_lesson"] = next((name for name, preset in PRESET_CONFIGS.items()
+                                        if preset.to_dict() == canonical(PAGE)), None)
 
 
 def _load_preset() -> None:
@@ -30,7 +33,7 @@ with st.sidebar:
                  if st.session_state["_lesson"] in PRESETS else 0,
                  format_func=lambda n: PRESETS[n].title)
     st.button("Load preset", on_click=_load_preset, icon=":material/school:",
-              use_container_width=True)
+              width="stretch")
     with st.expander("Data", expanded=True, icon=":material/scatter_plot:"):
         widgets.dataset_panel(PAGE)
         widgets.feature_toggles(PAGE)

@@ -48,22 +48,22 @@ def control_bar(name: str, config: RunConfig | None) -> None:
     with cols[0]:
         if running:
             st.button("Pause", icon=":material/pause:", key=f"{name}_pause", type="primary",
-                      on_click=lambda: job.pause(), use_container_width=True)
+                      on_click=lambda: job.pause(), width="stretch")
         else:
             st.button("Train", icon=":material/play_arrow:", key=f"{name}_play", type="primary",
                       disabled=config is None or job is None or job.state == "diverged",
-                      on_click=lambda: jobs.play(name, config), use_container_width=True,
+                      on_click=lambda: jobs.play(name, config), width="stretch",
                       help="Start or continue training (it continues past the epoch limit "
                            "when pressed again after the run ended).")
     with cols[1]:
         st.button("Step", icon=":material/skip_next:", key=f"{name}_step",
                   disabled=config is None or job is None or running or job.state == "diverged",
-                  on_click=lambda: jobs.step(name, config), use_container_width=True,
+                  on_click=lambda: jobs.step(name, config), width="stretch",
                   help="Train exactly one more epoch, then pause.")
     with cols[2]:
         st.button("Reset", icon=":material/restart_alt:", key=f"{name}_reset",
                   disabled=config is None, on_click=lambda: _reset(name, config),
-                  use_container_width=True, help="Fresh weights (same seed), epoch 0.")
+                  width="stretch", help="Fresh weights (same seed), epoch 0.")
     with cols[3]:
         if job is not None:
             st.caption(f"**{job.state.replace('_', ' ')}** · {job.built.total_params:,} "

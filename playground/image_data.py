@@ -47,7 +47,7 @@ def class_counts_view(dataset) -> None:
     counts = torch.bincount(dataset.y_train.long(), minlength=dataset.n_classes).tolist()
     st.altair_chart(image_charts.class_counts_chart(dict(zip(dataset.class_names, counts,
                                                              strict=True))),
-                    use_container_width=True)
+                    width="stretch")
     val = 0 if dataset.x_val is None else len(dataset.x_val)
     st.caption(f"{len(dataset.x_train):,} training · {val:,} validation · "
                f"{len(dataset.x_test):,} test images of "

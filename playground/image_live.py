@@ -92,7 +92,7 @@ def draw(job: Job, live: bool) -> None:
                          icon=":material/table_chart:"):
             st.dataframe(image_charts.per_class_table(np.array(matrix),
                                                       job.dataset.class_names),
-                         hide_index=True, use_container_width=True)
+                         hide_index=True, width="stretch")
     if job.history:
         items = mistakes(job)
         st.markdown(f"**Current mistakes** on validation images (epoch {job.epoch}): "

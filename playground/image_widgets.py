@@ -80,7 +80,7 @@ def starter_picker(page: str) -> None:
     cols = st.columns([2, 1], vertical_alignment="bottom")
     cols[0].selectbox("Starter architecture", list(STARTERS), key=key,
                       format_func=lambda s: STARTERS[s][0])
-    cols[1].button("Use", key=widget_key(page, "use_starter"), use_container_width=True,
+    cols[1].button("Use", key=widget_key(page, "use_starter"), width="stretch",
                    on_click=lambda: set_layers(page, STARTERS[st.session_state[key]][1]))
 
 

@@ -22,6 +22,6 @@ def shapes_table(config, dataset) -> int | None:
               "output shape": "×".join(str(d) for d in row.output_shape),
               "parameters": row.params}
              for i, row in enumerate(built.summary, start=1)]
-    st.dataframe(rows, hide_index=True, use_container_width=True)
+    st.dataframe(rows, hide_index=True, width="stretch")
     st.caption(f"Total: **{built.total_params:,}** trainable parameters")
     return built.total_params

@@ -126,5 +126,5 @@ def stack_editor(page: str) -> None:
         key=widget_key(page, "add"),
         on_click=_add,
         args=(page,),
-        use_container_width=True,
+        width="stretch",
     )
