@@ -22,6 +22,10 @@ PAGES = {
         st.Page("app_pages/images.py", title="Train on images", icon=":material/image:",
                 url_path="images"),
     ],
+    "Look inside": [
+        st.Page("app_pages/feature_maps.py", title="Feature maps", icon=":material/grid_on:",
+                url_path="feature-maps"),
+    ],
 }
 
 st.navigation(PAGES).run()

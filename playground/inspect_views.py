@@ -1,0 +1,419 @@
+"""Helpers of the Feature maps page: which models there are, their data, uploads, and the
+numbers the charts draw.
+
+Everything but the two cached loaders at the end is plain Python that never touches
+Streamlit: the model list, the upload preprocessing (`prepare_upload`, unit-tested with images
+made in the tests) and the inspection arrays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import json
+import math
+import os
+import re
+import threading
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+ASSETS_ENV = "PLAYGROUND_ASSETS_DIR"
+"""Folder of shipped models (`*.safetensors` + model card `*.md`); default `assets/`."""
+SESSION_JOB = "images"
+"""Name under which the image-training page registers its job in `session_jobs()`."""
+SESSION_KEY = "yours"
+"""Model key (and `?model=` value) of the model trained in this browser session."""
+DEFAULT_MODEL = "mnist_cnn"
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_UPLOAD_PIXELS = 40_000_000
+UPLOAD_FORMATS = ("PNG", "JPEG")
+_ACRONYMS = {"mnist", "cnn", "mlp", "sdss", "decals", "gz", "resnet"}
+
+
+# ----- which models ---------------------------------------------------------------------------
+def assets_dir() -> Path:
+    env = os.environ.get(ASSETS_ENV)
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[1] / "assets"
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    key: str  # "yours" or the file stem, e.g. "mnist_cnn"
+    label: str
+    path: Path | None = None  # None: the session's own model
+
+    @property
+    def card(self) -> Path | None:
+        return None if self.path is None else self.path.with_suffix(".md")
+
+
+def pretty_name(stem: str) -> str:
+    """'mnist_cnn' → 'MNIST CNN', 'galaxy_cnn' → 'Galaxy CNN'."""
+    words = [w for w in re.split(r"[_\-\s]+", stem) if w]
+    return " ".join(w.upper() if w.lower() in _ACRONYMS else w.capitalize() for w in words) or stem
+
+
+def card_title(card: Path | None) -> str | None:
+    """The first Markdown heading of a model card, without its '#'s."""
+    if card is None or not card.is_file():
+        return None
+    try:
+        with open(card, encoding="utf-8", errors="replace") as f:
+            for _, line in zip(range(40), f, strict=False):
+                if line.startswith("#"):
+                    title = line.lstrip("#").strip()
+                    if title:
+                        return title
+    except OSError:
+        return None
+    return None
+
+
+def shipped_models(folder: Path | None = None) -> list[ModelEntry]:
+    """Every `*.safetensors` in the assets folder, labelled by its model card's title."""
+    folder = assets_dir() if folder is None else folder
+    if not folder.is_dir():
+        return []
+    entries = []
+    for path in sorted(folder.glob("*.safetensors")):
+        label = card_title(path.with_suffix(".md")) or pretty_name(path.stem)
+        entries.append(ModelEntry(path.stem, label, path))
+    return entries
+
+
+def default_model_index(entries: list[ModelEntry]) -> int:
+    """The MNIST CNN when it is there, else the first shipped CNN, else the first entry."""
+    keys = [e.key for e in entries]
+    if DEFAULT_MODEL in keys:
+        return keys.index(DEFAULT_MODEL)
+    for i, e in enumerate(entries):
+        if e.path is not None and "mnist" in e.key and "cnn" in e.key:
+            return i
+    for i, e in enumerate(entries):
+        if e.path is not None:
+            return i
+    return 0
+
+
+# ----- uploads --------------------------------------------------------------------------------
+class ImageRefused(ValueError):
+    """An upload that cannot be used; the message is shown to the student as is."""
+
+
+@dataclass
+class PreparedImage:
+    x: np.ndarray
+    """(C, H, W) float32: exactly what the model gets (normalised like its data set)."""
+    display: np.ndarray
+    """(H, W) grey or (H, W, 3) colour in 0-1: the same image before normalisation."""
+    notes: list[str] = field(default_factory=list)
+    """What was done to it, in plain words ("inverted: …", "resized from …")."""
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+def _open_image(data: bytes, max_bytes: int, max_pixels: int):
+    from PIL import Image, ImageOps
+
+    if not data:
+        raise ImageRefused("the file is empty")
+    if len(data) > max_bytes:
+        raise ImageRefused(f"the file is {_megabytes(len(data))}; please use an image under "
+                           f"{_megabytes(max_bytes)}")
+    too_big = (f"far too large for a photo or a drawing (a 'decompression bomb'?); please use "
+               f"an image under {max_pixels / 1e6:.0f} megapixels")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data), formats=list(UPLOAD_FORMATS))
+            w, h = im.size
+            if w * h > max_pixels:
+                raise ImageRefused(f"the image is {w:,}×{h:,} pixels, {too_big}")
+            im.load()
+            with contextlib.suppress(Exception):  # a broken EXIF block only loses rotation
+                im = ImageOps.exif_transpose(im)
+    except ImageRefused:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageRefused(f"the image is {too_big}") from None
+    except Exception:
+        raise ImageRefused("this file could not be read as a PNG or JPEG image: it may be "
+                           "damaged, or another kind of file") from None
+    if im.width < 1 or im.height < 1:
+        raise ImageRefused("the image has no pixels")
+    return im
+
+
+def _flatten_alpha(im):
+    """Transparent pixels become white (a digit drawn on a transparent canvas → on white)."""
+    from PIL import Image
+
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        rgba = im.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return im
+
+
+def _center_square(im):
+    w, h = im.size
+    if w == h:
+        return im, False
+    side = min(w, h)
+    left, top = (w - side) // 2, (h - side) // 2
+    return im.crop((left, top, left + side, top + side)), True
+
+
+def border_median(grey: np.ndarray) -> float:
+    """Median of the outer ring (5 %, at least one pixel) of a 2-D image: its background."""
+    h, w = grey.shape
+    b = max(1, int(round(0.05 * min(h, w))))
+    ring = np.concatenate([grey[:b].ravel(), grey[-b:].ravel(), grey[:, :b].ravel(),
+                           grey[:, -b:].ravel()])
+    return float(np.median(ring))
+
+
+def _fit_digit(ink: np.ndarray, h: int, w: int) -> tuple[np.ndarray, bool]:
+    """MNIST's own preprocessing: crop to the ink, scale its longer side to 20/28 of the frame
+    (the whole frame for images under 16 pixels, like the 8×8 digits), and centre it by its
+    centre of mass. `ink` is 2-D uint8, light strokes on black. Returns (h, w) float 0-1."""
+    from PIL import Image
+
+    mask = ink > max(30, int(ink.max()) // 4)
+    if not mask.any():
+        small = Image.fromarray(ink).resize((w, h), Image.Resampling.LANCZOS)
+        return np.asarray(small, dtype=np.float32) / 255.0, False
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    box = max(1, round(min(h, w) * 20 / 28)) if min(h, w) >= 16 else min(h, w)
+    ch, cw = crop.shape
+    scale = box / max(ch, cw)
+    nh, nw = max(1, round(ch * scale)), max(1, round(cw * scale))
+    digit = np.asarray(Image.fromarray(crop).resize((nw, nh), Image.Resampling.LANCZOS),
+                       dtype=np.float32) / 255.0
+    total = digit.sum()
+    if total > 0:
+        cy = float((digit.sum(axis=1) * np.arange(nh)).sum() / total)
+        cx = float((digit.sum(axis=0) * np.arange(nw)).sum() / total)
+    else:
+        cy, cx = (nh - 1) / 2, (nw - 1) / 2
+    top = int(np.clip(round((h - 1) / 2 - cy), 0, h - nh))
+    left = int(np.clip(round((w - 1) / 2 - cx), 0, w - nw))
+    out = np.zeros((h, w), dtype=np.float32)
+    out[top:top + nh, left:left + nw] = digit
+    return out, True
+
+
+def prepare_upload(data: bytes, input_shape: tuple[int, ...], *, normalization: str = "unit",
+                   mean: Any = None, std: Any = None, digit_like: bool | None = None,
+                   invert: bool | None = None, max_bytes: int = MAX_UPLOAD_BYTES,
+                   max_pixels: int = MAX_UPLOAD_PIXELS) -> PreparedImage:
+    """An uploaded PNG / JPEG as the model's input (C, H, W).
+
+    One channel: grey; with `digit_like` (default for one-channel models: digits) the
+    background is inverted when light (`invert` None = decide from the border; True / False
+    force it) and the digit is cropped, scaled and centred as MNIST's were. Three channels:
+    RGB, centre-cropped to a square. Then resized to H×W and normalised as the data set:
+    "unit" = /255, "standardize" = (x - mean) / std per channel (mean / std of the training
+    images; without them each channel of this image is standardised by itself, and a note
+    says so). Raises ImageRefused with a plain sentence for empty, huge, corrupt or
+    non-image files.
+    """
+    from PIL import Image
+
+    if len(input_shape) != 3 or input_shape[0] not in (1, 3):
+        raise ImageRefused("this model does not take grey or colour images")
+    c, h, w = (int(v) for v in input_shape)
+    im = _flatten_alpha(_open_image(data, max_bytes, max_pixels))
+    notes: list[str] = []
+    original = f"{im.width}×{im.height}"
+    if c == 1:
+        grey = np.asarray(im.convert("L"), dtype=np.uint8)
+        digit_like = True if digit_like is None else digit_like
+        if digit_like:
+            light = border_median(grey) > 127
+            if (light if invert is None else invert):
+                grey = 255 - grey
+                notes.append("colours inverted: the background was light, and the model "
+                             "learned light digits on black" if invert is None else
+                             "colours inverted")
+            display, fitted = _fit_digit(grey, h, w)
+            notes.append(f"digit cropped, scaled and centred in {w}×{h} as in MNIST (from "
+                         f"{original})" if fitted else f"resized from {original} to {w}×{h}")
+        else:
+            if invert:
+                grey = 255 - grey
+                notes.append("colours inverted")
+            square, cropped = _center_square(Image.fromarray(grey))
+            display = np.asarray(square.resize((w, h), Image.Resampling.LANCZOS),
+                                 dtype=np.float32) / 255.0
+            notes.append(("centre-cropped and " if cropped else "") +
+                         f"resized from {original} to {w}×{h}")
+        chw = display[None]
+    else:
+        square, cropped = _center_square(im.convert("RGB"))
+        display = np.asarray(square.resize((w, h), Image.Resampling.LANCZOS),
+                             dtype=np.float32) / 255.0
+        notes.append(("centre-cropped to a square and " if cropped else "") +
+                     f"resized from {original} to {w}×{h}")
+        chw = np.moveaxis(display, -1, 0)
+    x = np.ascontiguousarray(chw, dtype=np.float32)
+    if normalization == "standardize":
+        if mean is not None and std is not None:
+            m = np.asarray(mean, dtype=np.float32).reshape(-1, 1, 1)
+            s = np.maximum(np.asarray(std, dtype=np.float32).reshape(-1, 1, 1), 1e-6)
+            x = (x - m) / s
+        else:
+            m = x.mean(axis=(1, 2), keepdims=True)
+            s = np.maximum(x.std(axis=(1, 2), keepdims=True), 1e-6)
+            x = (x - m) / s
+            notes.append("standardised by its own mean and spread (the training set's were "
+                         "not available), so the colours the model sees are approximate")
+    return PreparedImage(x.astype(np.float32), np.clip(display, 0.0, 1.0), notes)
+
+
+# ----- inspection arrays ----------------------------------------------------------------------
+def layer_labels(summary) -> dict[str, str]:
+    """Block name → "1 · Conv2D (8, 3×3, relu)" (the output block: "output · Dense …")."""
+    labels = {}
+    for i, row in enumerate(summary, start=1):
+        prefix = "output" if row.name == "output" else str(i)
+        label = row.label.removesuffix(" output")
+        labels[row.name] = f"{prefix} · {label}"
+    return labels
+
+
+def skip_in_statistics(label: str) -> bool:
+    """Flatten and Dropout blocks repeat the previous block's values (in eval mode)."""
+    return " · Flatten" in label or " · Dropout" in label
+
+
+def first_dense_images(model, input_shape: tuple[int, ...]) -> np.ndarray | None:
+    """The first dense layer's weights as images (units, C, H, W) when it reads the pixels
+    directly (an MLP: Flatten then Dense); None otherwise."""
+    from torch import nn
+
+    from core.layers import Maxout
+
+    n_in = int(np.prod(input_shape))
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            return None
+        if isinstance(module, Maxout):
+            module = module.linear
+        if isinstance(module, nn.Linear):
+            if module.in_features != n_in:
+                return None
+            w = module.weight.detach().cpu().numpy()
+            return w.reshape(w.shape[0], *input_shape)
+    return None
+
+
+def signed_rgb(weights: np.ndarray) -> np.ndarray:
+    """(C=3, H, W) signed weights → (H, W, 3) in 0-1: grey 0.5 = zero, by the largest |w|."""
+    m = float(np.nanmax(np.abs(weights))) if np.isfinite(weights).any() else 0.0
+    scaled = 0.5 + weights / (2 * m) if m > 0 else np.full_like(weights, 0.5)
+    return np.clip(np.moveaxis(np.nan_to_num(scaled, nan=0.5), 0, -1), 0.0, 1.0)
+
+
+def grid_columns(n: int) -> int:
+    return 8 if n <= 32 else (12 if n <= 96 else 16)
+
+
+def slim_dataset(dataset):
+    """The test split only (plus normalisation and class names): what this page needs, at a
+    fraction of the memory of the whole set."""
+    empty_x = dataset.x_train[:0].clone()
+    empty_y = dataset.y_train[:0].clone()
+    return dataclasses.replace(dataset, x_train=empty_x, y_train=empty_y, x_val=None,
+                               y_val=None, augment=None)
+
+
+def dataset_status(config) -> str | None:
+    """None when the data set's files are on this machine; else a sentence saying what is
+    missing. Never downloads: a page render must not start a 2.7 GB download."""
+    from core.data.download import find_local
+    from core.data.images import GALAXY_ZOO_FILE, IMAGE_SOURCES
+
+    source = IMAGE_SOURCES.get(config.name)
+    if source is None:
+        return f"'{config.name}' is not an image data set"
+    if config.name == "galaxy_zoo":
+        if find_local(GALAXY_ZOO_FILE) is None:
+            return ("the Galaxy Zoo 1 images (galaxy_zoo1_sdss.npz) are not on this machine; "
+                    "set PLAYGROUND_DATA_DIR to the folder that has them")
+        return None
+    if source.remote is not None and find_local(source.remote.filename) is None:
+        size = f", {source.remote.size / 1e6:,.0f} MB" if source.remote.size else ""
+        return (f"the {source.remote.title or source.label} images are not on this machine yet "
+                f"({source.remote.filename}{size})")
+    return None
+
+
+def pick_batch(n: int, size: int = 64, seed: int = 0) -> np.ndarray:
+    """A fixed random batch of test indices for the layer statistics."""
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n, size=min(size, n), replace=False))
+
+
+def stats_rows(stats, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """LayerStats → the dicts `histograms_chart` reads (Flatten / Dropout left out)."""
+    rows = []
+    for s in stats:
+        label = labels.get(s.name, s.name)
+        if skip_in_statistics(label):
+            continue
+        rows.append({"layer": label, "kind": "activation", "values": s.activations,
+                     "std": s.activation_std})
+        rows.append({"layer": label, "kind": "gradient", "values": s.gradients,
+                     "std": s.gradient_std})
+    return rows
+
+
+def fmt_pct(v: Any) -> str:
+    return f"{v:.1%}" if isinstance(v, int | float) and math.isfinite(v) else "–"
+
+
+# ----- Streamlit side: cached models and data --------------------------------------------------
+@dataclass
+class LoadedModel:
+    built: Any  # core.build.BuiltModel
+    meta: dict[str, Any]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    """Inspection registers hooks and gradients on the (shared, cached) model: one at a time."""
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def load_shipped(path: str, mtime: float) -> LoadedModel:
+    """`core.model_io.load_model`, cached for every session (the mtime renews the cache when
+    a model file is replaced)."""
+    from core.model_io import load_model
+
+    built, meta = load_model(path)
+    return LoadedModel(built, meta)
+
+
+@st.cache_resource(show_spinner="Loading the test images…", max_entries=3)
+def load_test_data(dataset_json: str):
+    """The data set of a DatasetConfig (as JSON), test split only, cached for every session."""
+    from core.config import DatasetConfig
+    from core.data import load_dataset
+
+    return slim_dataset(load_dataset(DatasetConfig(**json.loads(dataset_json))))
+
+
+def dataset_key(config) -> str:
+    """The cache key of a run config's data set: its dataset section as canonical JSON."""
+    return json.dumps(dataclasses.asdict(config.dataset), sort_keys=True)
