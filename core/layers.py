@@ -97,8 +97,11 @@ def _conv_infer(spec: dict, shape: Shape, where: str) -> Shape:
     _needs_image(shape, where)
     if spec["activation"] == "maxout":
         raise ConfigError("cannot use maxout: it is available for dense layers only")
-    pad = _conv_pad(spec)
-    h, w = (_spatial(s, spec["kernel"], spec["stride"], pad) for s in shape[1:])
+    if spec["padding"] == "same" and spec["stride"] == 1:
+        h, w = shape[1:]  # torch pads even kernels asymmetrically to keep the size
+    else:
+        pad = _conv_pad(spec)
+        h, w = (_spatial(s, spec["kernel"], spec["stride"], pad) for s in shape[1:])
     if h < 1 or w < 1:
         raise ConfigError(f"has a {spec['kernel']}×{spec['kernel']} kernel that does not fit the "
                           f"{shape[1]}×{shape[2]} image that {where} produced")
@@ -106,8 +109,9 @@ def _conv_infer(spec: dict, shape: Shape, where: str) -> Shape:
 
 
 def _conv_make(spec: dict, shape: Shape) -> list[nn.Module]:
+    same = spec["padding"] == "same" and spec["stride"] == 1
     conv = nn.Conv2d(shape[0], spec["filters"], spec["kernel"], stride=spec["stride"],
-                     padding=_conv_pad(spec))
+                     padding="same" if same else _conv_pad(spec))
     return [conv, *_activation(spec["activation"])]
 
 
