@@ -24,6 +24,13 @@ with col1:
         "Stack dense layers, pick activations, losses, optimizers, learning rate, batch size, "
         "L1/L2, dropout and early stopping; start from a preset that teaches one idea."
     )
+    st.page_link("app_pages/images.py",
+                 label="**Train on images** — MNIST digits and real SDSS galaxies",
+                 icon=":material/image:")
+    st.caption(
+        "Stack convolutions, pooling, batch norm, dropout and dense layers; augment the data, "
+        "weight rare classes, and watch the confusion matrix and the current mistakes live."
+    )
     st.page_link("app_pages/feature_maps.py",
                  label="**Feature maps** — look inside a trained image model",
                  icon=":material/grid_on:")
@@ -37,5 +44,6 @@ with col2:
         "perceptron · activations (sigmoid, tanh, ReLU, leaky ReLU, ELU, GELU, softplus, "
         "Gaussian, maxout) · losses (MSE, MAE, Huber, binary/categorical cross-entropy, hinge) · "
         "SGD, momentum, Nesterov, AdaGrad, Adadelta, RMSProp, Adam, AdamW · batch size and "
-        "epochs · L1/L2 · dropout · early stopping · weight initialisation · feature engineering"
+        "epochs · L1/L2 · dropout · early stopping · weight initialisation · feature engineering · "
+        "normalisation · batch norm · augmentation · convolution · pooling · class imbalance"
     )
