@@ -17,7 +17,7 @@ PAGES = {
         st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
     ],
     "Learn": [
-        st.Page("app_pages/playground.py", title="Playground", icon=":material/science:",
+        st.Page("app_pages/playground_2d.py", title="Playground", icon=":material/science:",
                 url_path="playground"),
         st.Page("app_pages/images.py", title="Train on images", icon=":material/image:",
                 url_path="images"),

@@ -174,12 +174,10 @@ with st.sidebar:
             index_key = key(f"index:{ds_name}:{wanted}")
             if st.session_state.get(index_key, 0) >= len(pool):
                 st.session_state[index_key] = 0
-            cols = st.columns([1.3, 1], vertical_alignment="bottom")
-            pos = cols[0].number_input(f"Image (0 – {len(pool) - 1:,})", min_value=0,
-                                       max_value=len(pool) - 1, step=1, key=index_key)
-            cols[1].button("Random", icon=":material/casino:", key=key("random"),
-                           on_click=_random_index, args=(index_key, len(pool)),
-                           width="stretch")
+            pos = st.number_input(f"Image number (0 – {len(pool) - 1:,})", min_value=0,
+                                  max_value=len(pool) - 1, step=1, key=index_key)
+            st.button("Random image", icon=":material/casino:", key=key("random"),
+                      on_click=_random_index, args=(index_key, len(pool)), width="stretch")
             index = int(pool[int(pos)])
             x_input = ds.x_test[index]
             shown = ds.show(x_input[None])[0].numpy()
@@ -290,11 +288,11 @@ if maps_by_block:
         st.caption(_block_caption(label, maps)
                    + (f" The first 256 of {n} are shown." if n > 256 else ""))
         grid_col, big_col = st.columns([3, 1.25], gap="medium")
-        tile = 72 if len(shown) <= 16 else (56 if len(shown) <= 48 else 44)
+        cols, tile = iv.maps_grid_layout(len(shown))
         with grid_col:
             st.plotly_chart(
                 ic.image_grid_figure(list(shown), titles=[f"#{i + 1}" for i in range(len(shown))],
-                                     cols=iv.grid_columns(len(shown)), cmap="viridis",
+                                     cols=cols, cmap="viridis",
                                      tile_px=tile, uirevision=f"fm_maps_{name}"),
                 key=key(f"grid:{name}"), config=PLOT_CONFIG)
         with big_col:

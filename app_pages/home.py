@@ -17,7 +17,7 @@ and every setup is a link you can share.
 st.subheader("Lessons")
 col1, col2 = st.columns(2)
 with col1:
-    st.page_link("app_pages/playground.py",
+    st.page_link("app_pages/playground_2d.py",
                  label="**Playground** — 2-D classification and regression",
                  icon=":material/science:")
     st.caption(

@@ -98,5 +98,5 @@ def outcome_message(job) -> None:
     elif kind == "early_stopped":
         st.success(message, icon=":material/check_circle:")
     elif kind == "finished":
-        st.info(message.capitalize() + ". Press Train to keep going.",
+        st.info(message[0].upper() + message[1:] + ". Press Train to keep going.",
                 icon=":material/flag:")
