@@ -980,7 +980,7 @@ def loss_figure(
                 "type": "scatter",
                 "x": x,
                 "y": y,
-                "mode": "lines",
+                "mode": "lines+markers" if len(rows) <= 30 else "lines",  # one epoch is a dot
                 "name": name,
                 "line": {"color": color, "width": 2},
                 "connectgaps": True,

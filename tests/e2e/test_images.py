@@ -1,0 +1,55 @@
+"""Image training in the real browser: a LeNet-like CNN on 2,000 MNIST digits for one epoch,
+then the Feature maps page for a chosen digit. Needs the real MNIST (PLAYGROUND_DATA_DIR)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import open_app, wait_for_text
+
+SLOW_MS = 120_000  # a CNN epoch on a busy 2-core box, plus loading 70,000 digits
+
+pytestmark = pytest.mark.skipif(
+    not (Path(os.environ.get("PLAYGROUND_DATA_DIR", "")) / "mnist.npz").is_file(),
+    reason="needs mnist.npz in PLAYGROUND_DATA_DIR (CI points it at ../shared/data)")
+
+
+def _metric(page: Page, label: str) -> str:
+    box = page.get_by_test_id("stMetric").filter(has_text=label).first
+    return box.get_by_test_id("stMetricValue").inner_text()
+
+
+def test_train_cnn_on_mnist_subset_shows_accuracy_and_confusion(app_server: str,
+                                                                 page: Page) -> None:
+    open_app(page, app_server, "images", timeout_ms=SLOW_MS)
+    wait_for_text(page, "Layers, shapes and parameters", timeout_ms=SLOW_MS)
+    expect(page.get_by_text("1,800 training · 200 validation")).to_be_visible()
+    epochs = page.get_by_label("Epochs")
+    epochs.fill("1")
+    epochs.press("Enter")
+    page.get_by_role("button", name="Train", exact=True).click()
+    # live: the accuracy appears, then the run ends after its one epoch
+    expect(page.get_by_test_id("stMetric").filter(has_text="Validation accuracy")
+           .get_by_test_id("stMetricValue")).to_have_text(re.compile(r"\d+\.\d%"),
+                                                            timeout=SLOW_MS)
+    wait_for_text(page, "Finished 1 epoch", timeout_ms=SLOW_MS)
+    accuracy = float(_metric(page, "Validation accuracy").rstrip("%"))
+    assert accuracy > 50.0, f"one epoch of LeNet on 1,800 digits reached only {accuracy}%"
+    expect(page.get_by_text("predicted class")).to_be_visible()  # the confusion matrix axis
+    expect(page.get_by_text("Current mistakes")).to_be_visible()
+    page.screenshot(path=str(Path("tests/artifacts/images-trained.png")), full_page=True)
+
+
+def test_feature_maps_show_a_grid_for_a_chosen_digit(app_server: str, page: Page) -> None:
+    open_app(page, app_server, "feature-maps", timeout_ms=SLOW_MS)
+    wait_for_text(page, "Feature maps", timeout_ms=SLOW_MS)
+    plots = page.locator(".js-plotly-plot")
+    expect(plots.first).to_be_visible(timeout=SLOW_MS)
+    images = page.locator(".js-plotly-plot .layer-above image")
+    expect(images.first).to_be_attached(timeout=SLOW_MS)
+    assert images.count() >= 6, "expected a grid of feature maps (one image per map)"
