@@ -540,15 +540,16 @@ def class_counts_chart(counts: Mapping[str, int], *, title: str | None = None,
     base = alt.Chart(pd.DataFrame(rows)).encode(
         y=alt.Y("class:N", sort=order, title=None,
                 axis=alt.Axis(labelLimit=220, ticks=False, labelOverlap=False)),
-        x=alt.X("count:Q", title="images",
+        x=alt.X("count:Q", title="images", axis=alt.Axis(tickCount=5, format=",~d"),
                 scale=alt.Scale(domain=[0, max([n for _, n in items] + [1]) * 1.25])),
         tooltip=[alt.Tooltip("class:N"), alt.Tooltip("count:Q", format=","),
                  alt.Tooltip("share:Q", format=".1%")],
     )
     bars = base.mark_bar(color=BLUE, cornerRadiusEnd=2)
     labels = base.mark_text(align="left", dx=4, color=INK, fontSize=11).encode(text="label:N")
+    # Step sizing: each class gets `bar_px` pixels, however many there are.
     chart = alt.layer(bars, labels).properties(
-        height=max(1, len(rows)) * bar_px, width="container",
+        height=alt.Step(bar_px), width="container",
         **({"title": title} if title else {}))
     return _altair_config(chart)
 
@@ -580,7 +581,7 @@ def probability_chart(probabilities: Sequence[float], class_names: Sequence[str]
     bars = base.mark_bar(cornerRadiusEnd=2).encode(
         color=alt.condition("datum.predicted", alt.value(BLUE), alt.value("#c8c8c8")))
     labels = base.mark_text(align="left", dx=4, color=INK, fontSize=11).encode(text="label:N")
-    chart = alt.layer(bars, labels).properties(height=len(rows) * bar_px, width="container")
+    chart = alt.layer(bars, labels).properties(height=alt.Step(bar_px), width="container")
     return _altair_config(chart)
 
 
@@ -641,6 +642,7 @@ def histograms_chart(stats: Sequence[Mapping[str, Any]], *, bins: int = 40,
     per layer (in order of first appearance), activations left and gradients right. Each kind
     shares one binning (every panel of a kind spans the same edges, so their x axes agree): a
     layer whose gradients vanish shows as a spike at 0 beside its neighbours' wide hills. The
+    y axis (share of the panel's values) is square-root scaled so thin tails stay visible; the
     title of every panel gives its std.
     """
     rows = histogram_rows(stats, bins=bins, clip_quantile=clip_quantile)
@@ -659,9 +661,11 @@ def histograms_chart(stats: Sequence[Mapping[str, Any]], *, bins: int = 40,
         panels = ["no layers to show"]
     base = alt.Chart(pd.DataFrame(rows)).mark_rect().encode(
         x=alt.X("x0:Q", title=None, scale=alt.Scale(nice=False, zero=False),
-                axis=alt.Axis(format="~g", tickCount=5, labelFontSize=10)),
+                axis=alt.Axis(format=".3~g", tickCount=5, labelFontSize=10)),
         x2="x1:Q",
-        y=alt.Y("share:Q", title=None, axis=alt.Axis(format="%", tickCount=2, labelFontSize=9)),
+        # A square-root axis: a ReLU layer's spike at 0 would otherwise flatten its tail.
+        y=alt.Y("share:Q", title=None, scale=alt.Scale(type="sqrt"),
+                axis=alt.Axis(format="%", tickCount=2, labelFontSize=9)),
         y2=alt.datum(0),
         color=alt.Color("kind:N", legend=None, scale=alt.Scale(
             domain=["activation", "gradient"], range=[BLUE, GRADIENT_COLOR])),

@@ -185,6 +185,18 @@ def border_median(grey: np.ndarray) -> float:
     return float(np.median(ring))
 
 
+def _black_background(grey: np.ndarray) -> np.ndarray:
+    """Levels: the background (border median, plus a little for JPEG noise) becomes exactly 0
+    and the rest is stretched to 0-255, so off-white paper does not leave a grey box around
+    the cropped digit."""
+    floor = border_median(grey)
+    floor += 0.04 * (255 - floor)
+    if floor <= 0.5 or floor >= 254:
+        return grey
+    stretched = (grey.astype(np.float32) - floor) * (255.0 / (255.0 - floor))
+    return np.rint(np.clip(stretched, 0, 255)).astype(np.uint8)
+
+
 def _fit_digit(ink: np.ndarray, h: int, w: int) -> tuple[np.ndarray, bool]:
     """MNIST's own preprocessing: crop to the ink, scale its longer side to 20/28 of the frame
     (the whole frame for images under 16 pixels, like the 8×8 digits), and centre it by its
@@ -249,6 +261,7 @@ def prepare_upload(data: bytes, input_shape: tuple[int, ...], *, normalization: 
                 notes.append("colours inverted: the background was light, and the model "
                              "learned light digits on black" if invert is None else
                              "colours inverted")
+            grey = _black_background(grey)
             display, fitted = _fit_digit(grey, h, w)
             notes.append(f"digit cropped, scaled and centred in {w}×{h} as in MNIST (from "
                          f"{original})" if fitted else f"resized from {original} to {w}×{h}")
@@ -330,6 +343,18 @@ def signed_rgb(weights: np.ndarray) -> np.ndarray:
 
 def grid_columns(n: int) -> int:
     return 8 if n <= 32 else (12 if n <= 96 else 16)
+
+
+def maps_grid_layout(n: int) -> tuple[int, int]:
+    """(columns, tile pixels) for n feature maps: few maps get big tiles in two rows (about as
+    tall as the enlarged map beside them), many get small ones."""
+    if n <= 8:
+        return 4, 104
+    if n <= 16:
+        return 8, 72
+    if n <= 32:
+        return 8, 60
+    return grid_columns(n), 44
 
 
 def slim_dataset(dataset):

@@ -6,7 +6,7 @@ one test also opens the shipped models in `assets/` when there are any. An untra
 has feature maps, filters and statistics just like a trained one.
 
 The page runs from its own file, so Streamlit puts `app_pages/` first on sys.path, where
-`app_pages/playground.py` would shadow the `playground` package: importing the package here
+`app_pages/playground_2d.py` would shadow the `playground` package: importing the package here
 first (as this module does) keeps it the one the page gets.
 """
 
@@ -258,6 +258,17 @@ def test_light_background_is_inverted_and_the_digit_centred_like_mnist():
     assert abs((cols[0] + cols[-1]) / 2 - 13.5) <= 1  # centred, though drawn off-centre
     assert prepared.notes[0].startswith("colours inverted")
     np.testing.assert_array_equal(prepared.display, x[0])  # "unit": display = input
+
+
+def test_off_white_paper_photo_leaves_no_grey_box():
+    paper = Image.new("RGB", (400, 300), (245, 242, 235))
+    ImageDraw.Draw(paper).line([(150, 60), (250, 60), (190, 260)], fill=(20, 20, 60), width=18)
+    x = iv.prepare_upload(_png(paper, "JPEG"), (1, 28, 28)).x[0]
+    assert x.max() == pytest.approx(1.0, abs=0.05)
+    # inside the digit's box, away from the stroke, the paper is as black as the padding
+    # (without the levels step it was a grey box at 0.05)
+    assert x[18:22, 8:11].max() < 0.03
+    assert (x[:, :3] == 0).all()
 
 
 def test_dark_background_is_kept_and_inversion_can_be_forced():
