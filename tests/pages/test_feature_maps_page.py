@@ -4,10 +4,6 @@ Models: tiny, untrained networks on scikit-learn's 8×8 digits (always available
 saved in milliseconds) in a temporary folder the page reads through PLAYGROUND_ASSETS_DIR;
 one test also opens the shipped models in `assets/` when there are any. An untrained network
 has feature maps, filters and statistics just like a trained one.
-
-The page runs from its own file, so Streamlit puts `app_pages/` first on sys.path, where
-`app_pages/playground_2d.py` would shadow the `playground` package: importing the package here
-first (as this module does) keeps it the one the page gets.
 """
 
 from __future__ import annotations
