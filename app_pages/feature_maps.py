@@ -271,6 +271,11 @@ def _block_caption(label: str, maps: np.ndarray) -> str:
                 "smaller maps, the same features, a little shift doesn't matter.")
     if "AvgPool" in label:
         return f"{shape}. Average-pooling blurs and shrinks each map."
+    if "BatchNorm" in label:
+        return (f"{shape}. Batch normalisation shifts and rescales each map by numbers learned "
+                "in training: the same pictures on a steadier scale.")
+    if "Dropout" in label:
+        return f"{shape}. Dropout does nothing outside training: the maps pass unchanged."
     return f"{shape}."
 
 
