@@ -76,7 +76,11 @@ def train(args: argparse.Namespace) -> int:
                                             if k not in ("type", "seq")}})
 
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}.safetensors"
-    last = dict(job.history[-1]) if job.history else {}
+    # the metrics of the epoch whose weights are saved (the best one, when it was restored)
+    restored = job.state == "early_stopped" or (job.state == "finished"
+                                                and job.monitor == "val")
+    kept = job.best_epoch if restored and job.best_epoch else len(job.history)
+    last = dict(job.history[kept - 1]) if job.history else {}
     final: dict[str, Any] = {}
     if job.monitor == "val" and job.state != "error":
         final = job.test_metrics()  # the held-out test set, measured once at the end
@@ -85,9 +89,17 @@ def train(args: argparse.Namespace) -> int:
                input_shape=tuple(job.dataset.input_shape), task=job.dataset.task,
                metrics={k: v for k, v in last.items() if k != "lr"},
                extra={"trained_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-                      "outcome": job.outcome})
+                      "outcome": job.outcome, **_normalization(job.dataset)})
     _line({"event": "end", **(job.outcome or {}), **final, "model": str(out)})
     return EXIT_DIVERGED if job.state == "diverged" else (1 if job.state == "error" else 0)
+
+
+def _normalization(dataset) -> dict[str, Any]:
+    """Per-channel mean/std of a standardised dataset, so new images can be prepared alike."""
+    mean, std = dataset.normalization
+    if mean is None:
+        return {}
+    return {"normalization": {"mean": mean.flatten().tolist(), "std": std.flatten().tolist()}}
 
 
 def main(argv: list[str] | None = None) -> int:

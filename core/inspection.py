@@ -145,7 +145,8 @@ def layer_statistics(model: nn.Sequential, head: Head, criterion: nn.Module, x: 
 
     def keep(name: str):
         def hook(_m, _i, out):
-            out.retain_grad()
+            if out.requires_grad:  # a Flatten on the raw input carries no gradient yet
+                out.retain_grad()
             outputs[name] = out
         return hook
 
