@@ -130,7 +130,10 @@ def counters(job: Job, fps: float) -> None:
 
 
 def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.4f}"
+    """Four decimals; a diverging loss (1e24) in short scientific form, not 29 digits."""
+    if value is None:
+        return "—"
+    return f"{value:.4f}" if abs(value) < 1e4 else f"{value:.4g}"
 
 
 def draw(job: Job, options: ViewOptions, live: bool) -> None:
