@@ -1,10 +1,23 @@
 """Headless command line over the same config and job the pages use.
 
     python -m core train CONFIG.json [--out MODEL.safetensors] [--epochs N] [--progress]
+    python -m core lr-find CONFIG.json [--steps N] [--start-lr A] [--end-lr B]
+    python -m core predict-digit IMAGE... [--model NAME]
 
 Prints one JSON object per line: an `epoch` line per epoch, then an `end` line with the outcome
 (finished, early_stopped, diverged, stopped) and the saved model's path. A bad config prints the
 same plain sentence the page shows, to stderr, and exits with status 2.
+
+`lr-find` runs the learning-rate range test (core.landscape.lr_range_test) on the config's
+network and data: one {"lr", "loss", "smoothed"} line per step, then a final line with the
+suggested rate.
+
+`predict-digit` reads each image the way the "Draw a digit" page reads a drawing (crop, scale to
+20 px, centre by mass in 28×28) and prints one JSON line per file: `file`, `digit`,
+`probabilities` (ten, for 0-9), or `file` and `error` (a plain sentence) when the file cannot be
+read or holds no digit. NAME: mnist_cnn (default), mnist_mlp, or a .safetensors path. Exit
+status: 0 when at least one file got a digit, 1 when none did, 2 when the model is missing or is
+not a digit classifier.
 """
 
 from __future__ import annotations
@@ -16,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+EXIT_NO_RESULT = 1
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 3
 
@@ -102,6 +116,57 @@ def _normalization(dataset) -> dict[str, Any]:
     return {"normalization": {"mean": mean.flatten().tolist(), "std": std.flatten().tolist()}}
 
 
+def lr_find(args: argparse.Namespace) -> int:
+    from core.config import RunConfig
+    from core.errors import ConfigError
+    from core.landscape import lr_range_test
+    from core.threads import BUDGET
+
+    path = Path(args.config)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        return _fail(f"cannot read {path}: {exc.strerror}")
+    try:
+        config = RunConfig.from_json(text)
+        BUDGET.configure(reserve=0)
+        result = lr_range_test(config, start_lr=args.start_lr, end_lr=args.end_lr,
+                               steps=args.steps, on_step=_line)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    _line({"event": "end", "suggested_lr": result.suggestion, "best_lr": result.best_lr,
+           "stopped": result.stopped, "message": result.message, "steps": len(result.lrs)})
+    return 0
+
+
+def predict_digit(args: argparse.Namespace) -> int:
+    from core.digits import ModelMissing, load_digit_model
+    from core.errors import ConfigError
+    from core.preprocess import ImageRefused, load_image, prepare_digit
+    from core.threads import BUDGET
+
+    BUDGET.configure(reserve=0)
+    try:
+        digits = load_digit_model(args.model)
+    except (ModelMissing, ConfigError) as exc:
+        return _fail(str(exc))
+    worked = 0
+    for name in args.images:
+        try:
+            prepared = prepare_digit(load_image(name))
+        except ImageRefused as exc:
+            _line({"file": name, "error": f"cannot read {name}: {exc}"})
+            continue
+        if prepared.empty:
+            _line({"file": name, "error": f"no digit in {name}: the image has no ink"})
+            continue
+        p = digits.probabilities(prepared.image)
+        _line({"file": name, "digit": int(p.argmax()),
+               "probabilities": [round(float(v), 6) for v in p]})
+        worked += 1
+    return 0 if worked else EXIT_NO_RESULT
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -111,5 +176,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epochs", type=int, help="override training.epochs")
     p.add_argument("--progress", action="store_true", help="also print in-epoch progress lines")
     p.set_defaults(func=train)
+    p = sub.add_parser("lr-find", help="learning-rate range test (Smith 2017) on a run config")
+    p.add_argument("config", help="run-config JSON (see README)")
+    p.add_argument("--steps", type=int, default=250, help="steps of the sweep (250)")
+    p.add_argument("--start-lr", type=float, default=1e-6, help="first rate (1e-6)")
+    p.add_argument("--end-lr", type=float, default=10.0, help="last rate (10)")
+    p.set_defaults(func=lr_find)
+    p = sub.add_parser("predict-digit", help="read handwritten digits from image files")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="PNG / JPEG files, one digit each")
+    p.add_argument("--model", default="mnist_cnn",
+                   help="mnist_cnn (default), mnist_mlp, or a path to a .safetensors model")
+    p.set_defaults(func=predict_digit)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -28,6 +28,10 @@ from core.threads import BUDGET, ThreadBudget
 
 TERMINAL = ("finished", "early_stopped", "diverged", "stopped", "abandoned", "error")
 MAX_CONFUSION_CLASSES = 20
+MAX_CHECKPOINTS = 100
+"""Checkpoints kept per run for the loss-landscape lab; when full, every other one is dropped."""
+CHECKPOINT_MAX_PARAMS = 100_000
+"""Networks larger than this keep no checkpoints (100 copies would cost too much memory)."""
 FULL_TRAIN_EVAL_LIMIT = 20_000
 """Up to this many training samples the train loss is measured on all of them after each epoch
 (as TensorFlow Playground does); beyond it, the running average over the epoch's batches."""
@@ -78,6 +82,11 @@ class Job:
         self.epoch = 0
         self.step_count = 0
         self.history: list[dict[str, Any]] = []
+        self.checkpoints: list[tuple[int, torch.Tensor]] = []
+        """(epoch, flat CPU copy of the parameters) at epoch 0 and at epoch ends, the stride
+        doubling whenever MAX_CHECKPOINTS is reached: the path the loss-landscape lab draws."""
+        self._checkpoint_stride = 1
+        self._keep_checkpoint()
         self.state = "ready"
         self.outcome: dict[str, Any] | None = None
         self.started_at: float | None = None
@@ -130,6 +139,7 @@ class Job:
         self.initial_state = old.initial_state
         self.epoch, self.step_count = old.epoch, old.step_count
         self.history = list(old.history)
+        self.checkpoints, self._checkpoint_stride = list(old.checkpoints), old._checkpoint_stride
         self._generator.set_state(old._generator.get_state())
         self._perm, self._pos = old._perm, old._pos
         self._run_loss, self._run_correct, self._run_seen = (old._run_loss, old._run_correct,
@@ -409,7 +419,27 @@ class Job:
         self._emit("epoch", **record)
         if not math.isfinite(metrics["train_loss"]):
             return self._diverged(metrics["train_loss"])
+        self._keep_checkpoint()
         return self._early_stop(metrics[f"{self.monitor}_loss"])
+
+    def _keep_checkpoint(self) -> None:
+        params = list(self.model.parameters())
+        if sum(p.numel() for p in params) > CHECKPOINT_MAX_PARAMS:
+            return
+        if self.epoch % self._checkpoint_stride:
+            return
+        with torch.no_grad():
+            kept = [*self.checkpoints, (self.epoch, torch.cat([p.reshape(-1) for p in params])
+                                        .to("cpu", copy=True))]
+        if len(kept) > MAX_CHECKPOINTS:
+            self._checkpoint_stride *= 2
+            kept = [c for c in kept if c[0] % self._checkpoint_stride == 0]
+        self.checkpoints = kept  # one assignment: a reader in another thread sees old or new
+
+    @property
+    def criterion(self) -> torch.nn.Module:
+        """The loss the job trains with (class weights included), without the L1/L2 terms."""
+        return self._criterion
 
     @property
     def keeps_best(self) -> bool:
