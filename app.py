@@ -21,6 +21,8 @@ PAGES = {
                 url_path="playground"),
         st.Page("app_pages/images.py", title="Train on images", icon=":material/image:",
                 url_path="images"),
+        st.Page("app_pages/draw.py", title="Draw a digit", icon=":material/draw:",
+                url_path="draw"),
     ],
     "Look inside": [
         st.Page("app_pages/feature_maps.py", title="Feature maps", icon=":material/grid_on:",

@@ -1,0 +1,269 @@
+"""Helpers of the "Draw a digit" page: which digit models there are, one `Reader` per model
+(whatever it came from: a shipped file, this session's training job, or the fine-tuned copy),
+the user's collection of labelled drawings, and the arrays the charts draw.
+
+Everything but the cached loaders is plain Python (no Streamlit calls), tested without a page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from playground import inspect_views as iv
+
+SESSION_JOB = "images"
+"""Name under which the image-training page registers its job in `session_jobs()`."""
+SESSION_KEY = "yours"
+TUNED_KEY = "tuned"
+MAX_COLLECTION = 200
+"""Drawings kept per session (the zip and the fine-tuning use all of them)."""
+
+
+@dataclass
+class Reader:
+    """One model that reads drawings, with what its input needs."""
+
+    key: str
+    label: str
+    model: Any  # torch.nn.Module
+    head: Any  # core.losses.Head
+    input_shape: tuple[int, int, int] = (1, 28, 28)
+    mean: np.ndarray | None = None
+    std: np.ndarray | None = None
+    summary: list = field(default_factory=list)
+    lock: Any = None
+    """Shared (cached) models: inspection adds hooks and gradients, one session at a time."""
+    note: str = ""
+
+    def guarded(self):
+        return self.lock if self.lock is not None else contextlib.nullcontext()
+
+    def input(self, image: np.ndarray):
+        from core.digits import model_input
+
+        return model_input(image, self.input_shape, self.mean, self.std)
+
+    def probabilities(self, image: np.ndarray) -> np.ndarray:
+        from core.digits import predict_probabilities
+
+        with self.guarded():
+            return predict_probabilities(self.model, self.head, self.input(image))
+
+
+# ----- which models -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Choice:
+    key: str
+    label: str
+    path: Path | None = None
+
+
+def _shipped_label(stem: str, meta: dict[str, Any]) -> str:
+    label = iv.pretty_name(stem)
+    layers = meta["config"].network.layers
+    if not any(layer.get("type") == "conv2d" for layer in layers):
+        sizes = [str(int(np.prod(meta["input_shape"])))]
+        sizes += [str(layer["units"]) for layer in layers if layer.get("type") == "dense"]
+        label += f" {'-'.join([*sizes, str(len(meta['class_names']))])}"
+    accuracy = meta.get("metrics", {}).get("test_accuracy")
+    if isinstance(accuracy, int | float):
+        label += f" ({accuracy:.1%} on MNIST's test digits)"
+    return label
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _shipped_choices(folder: str, stamp: tuple) -> list[Choice]:
+    from core.digits import check_digit_model
+    from core.errors import ConfigError
+    from core.losses import make_head
+    from core.model_io import read_metadata
+
+    choices = []
+    for entry in iv.shipped_models(Path(folder)):
+        try:
+            meta = read_metadata(entry.path)
+            loss = meta["config"].training.loss
+            head = make_head(loss, meta["task"], len(meta["class_names"]))
+            check_digit_model(head, meta["input_shape"], meta["class_names"])
+        except (ConfigError, KeyError, ValueError):
+            continue
+        if meta["config"].dataset.name != "mnist":
+            continue
+        choices.append(Choice(entry.key, _shipped_label(entry.key, meta), entry.path))
+    default = "mnist_cnn"
+    choices.sort(key=lambda c: (c.key != default, "cnn" not in c.key, c.key))
+    return choices
+
+
+def shipped_choices() -> list[Choice]:
+    """The shipped MNIST digit models (the CNN first), labelled with their test accuracy."""
+    folder = iv.assets_dir()
+    if not folder.is_dir():
+        return []
+    stamp = tuple(sorted((p.name, p.stat().st_mtime) for p in folder.glob("*.safetensors")))
+    return _shipped_choices(str(folder), stamp)
+
+
+def session_digit_job(jobs) -> Any | None:
+    """The session's image-training job when it trained a digit model on MNIST."""
+    job = jobs.get(SESSION_JOB)
+    dataset = getattr(job, "dataset", None)
+    config = getattr(job, "config", None)
+    if job is None or dataset is None or config is None or config.dataset.name != "mnist":
+        return None
+    shape = tuple(getattr(dataset, "input_shape", ()))
+    if len(shape) != 3 or shape[0] != 1 or len(dataset.class_names) != 10:
+        return None
+    return job
+
+
+def reader_from_shipped(choice: Choice) -> Reader:
+    from core.digits import normalization_of
+
+    loaded = iv.load_shipped(str(choice.path), choice.path.stat().st_mtime)
+    mean, std = normalization_of(loaded.meta)
+    return Reader(choice.key, choice.label, loaded.built.model, loaded.built.head,
+                  tuple(loaded.meta["input_shape"]), mean, std, loaded.built.summary,
+                  loaded.lock)
+
+
+def reader_from_job(job, label: str, cache: dict) -> Reader:
+    """A CPU copy of the job's current weights, re-copied only when the job has moved on."""
+    stamp = (id(job), job.epoch, job.step_count)
+    if cache.get("stamp") != stamp:
+        cache["stamp"] = stamp
+        cache["model"] = job.clone_model().eval()
+    mean, std = job.dataset.normalization
+    mean = None if mean is None else mean.flatten().numpy()
+    std = None if std is None else std.flatten().numpy()
+    return Reader(SESSION_KEY, label, cache["model"], job.head, tuple(job.dataset.input_shape),
+                  mean, std, job.built.summary, None,
+                  note=f"weights after epoch {job.epoch} ({job.state})")
+
+
+def reader_from_tuned(tuned: dict) -> Reader:
+    return Reader(TUNED_KEY, tuned["label"], tuned["model"], tuned["head"],
+                  tuned["input_shape"], tuned["mean"], tuned["std"], tuned["summary"],
+                  tuned["lock"], note=tuned["note"])
+
+
+def tuned_entry(base: Reader, result, drawings: int) -> dict:
+    """What the session keeps of a fine-tuned copy (`reader_from_tuned` reads it back)."""
+    base_name = base.label.split(" (")[0]
+    if base.key == TUNED_KEY:
+        base_name = base.label
+    return {"label": "Fine-tuned on your drawings",
+            "model": result.model, "head": base.head, "input_shape": base.input_shape,
+            "mean": base.mean, "std": base.std, "summary": base.summary,
+            "lock": threading.Lock(),
+            "note": (f"a copy of {base_name}, {result.steps} Adam steps on {drawings} "
+                     f"drawing{'s' if drawings != 1 else ''}"
+                     + (f" with {result.mixed} real MNIST digits per step" if result.mixed
+                        else ""))}
+
+
+# ----- the user's drawings ----------------------------------------------------------------------
+def image_digest(image: np.ndarray) -> str:
+    from core.preprocess import to_uint8
+
+    return hashlib.sha1(to_uint8(image).tobytes()).hexdigest()[:16]
+
+
+def add_drawing(collection: list[dict], image: np.ndarray, label: int,
+                predicted: int | None, model: str) -> str:
+    """Add a labelled drawing; returns what happened, as a sentence for the page."""
+    from core.preprocess import to_uint8
+
+    digest = image_digest(image)
+    for item in collection:
+        if item["digest"] == digest:
+            if item["label"] == label:
+                return f"This drawing is already in your collection as a {label}."
+            item["label"] = label
+            return f"Relabelled this drawing as a {label}."
+    if len(collection) >= MAX_COLLECTION:
+        return (f"Your collection is full ({MAX_COLLECTION} drawings): download it, or forget "
+                "it and start a new one.")
+    collection.append({"image": to_uint8(image), "label": int(label),
+                       "predicted": None if predicted is None else int(predicted),
+                       "model": model, "digest": digest})
+    n = len(collection)
+    return f"Saved as a {label}: {n} drawing{'s' if n != 1 else ''} in your collection."
+
+
+def collection_arrays(collection: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 28, 28) float32 0-1 images and (N,) labels."""
+    if not collection:
+        return np.zeros((0, 28, 28), np.float32), np.zeros(0, np.int64)
+    images = np.stack([item["image"] for item in collection]).astype(np.float32) / 255.0
+    return images, np.array([item["label"] for item in collection], dtype=np.int64)
+
+
+def with_shifts(images: np.ndarray, labels: np.ndarray, pixels: int = 1
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Each drawing plus copies shifted by `pixels` left, right, up and down: five examples
+    per drawing, so a fine-tuned model learns the shape, not its exact position."""
+    shifted = [images]
+    for axis in (1, 2):
+        for step in (-pixels, pixels):
+            shifted.append(np.roll(images, step, axis=axis))
+    return np.concatenate(shifted), np.tile(labels, len(shifted))
+
+
+# ----- chart arrays -----------------------------------------------------------------------------
+def heat_overlay(image: np.ndarray, heat: np.ndarray | None) -> np.ndarray:
+    """(H, W, 3) in 0-1: the input dimmed to grey with `heat` (scaled to its maximum) on top,
+    dark red → orange → yellow where it is strong; the dimmed input alone without heat."""
+    grey = 0.45 * np.clip(np.asarray(image, dtype=np.float32), 0, 1)
+    base = np.repeat(grey[..., None], 3, axis=2)
+    if heat is None:
+        return base
+    h = np.nan_to_num(np.asarray(heat, dtype=np.float32))
+    top = float(h.max())
+    h = h / top if top > 0 else np.zeros_like(h)
+    colour = np.stack([np.clip(0.35 + 1.3 * h, 0, 1), np.clip(1.6 * h - 0.45, 0, 1),
+                       np.clip(2.5 * h - 1.6, 0, 1)], axis=-1)
+    alpha = (0.9 * np.sqrt(h))[..., None]
+    return np.clip(base * (1 - alpha) + colour * alpha, 0.0, 1.0)
+
+
+def conv_feature_maps(reader: Reader, x) -> list[tuple[str, np.ndarray]]:
+    """(layer label, maps (channels, H, W)) for every convolution of the reader's model."""
+    from core.inspection import feature_maps
+
+    labels = iv.layer_labels(reader.summary) if reader.summary else {}
+    with reader.guarded():
+        maps = feature_maps(reader.model, x[0])
+    out = []
+    for name, m in maps:
+        label = labels.get(name, name)
+        if "Conv2D" in label or (not labels and m.ndim == 3):
+            out.append((label, m))
+    return out
+
+
+def pixel_maps(reader: Reader, x, target: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """(saliency (H, W), Grad-CAM (H, W) or None without convolutions) for class `target`."""
+    from core.inspection import grad_cam, saliency
+
+    with reader.guarded():
+        sal = saliency(reader.model, x[0], target)
+        cam = grad_cam(reader.model, x[0], target)
+    return sal, cam
+
+
+# ----- Streamlit side: cached data --------------------------------------------------------------
+@st.cache_resource(show_spinner="Loading real MNIST digits to mix in…", max_entries=1)
+def mnist_mix(n: int = 2000) -> tuple[np.ndarray, np.ndarray] | None:
+    """`n` real MNIST training digits (28×28, 0-1) and labels, or None without the data set."""
+    from core.digits import mnist_sample
+
+    return mnist_sample(n)
