@@ -34,5 +34,9 @@ def test_home_page_and_sidebar_navigation(app_server: str, page: Page, artifacts
 def test_deep_link_first_visit_uses_page_titles(fresh_app_server: str, page: Page) -> None:
     open_app(page, fresh_app_server, "playground")
 
-    assert sidebar_nav_labels(page) == ["Home", "Playground"]
+    labels = sidebar_nav_labels(page)
+    assert labels[:2] == ["Home", "Playground"], labels
+    # titles, never script names such as "playground_2d" or "feature_maps.py"
+    assert all(label[0].isupper() and "_" not in label and ".py" not in label
+               for label in labels), labels
     expect(page).to_have_title("Neural Network Playground")
