@@ -28,6 +28,12 @@ PAGES = {
         st.Page("app_pages/feature_maps.py", title="Feature maps", icon=":material/grid_on:",
                 url_path="feature-maps"),
     ],
+    "Labs": [
+        st.Page("app_pages/learning_rate.py", title="Learning rate", icon=":material/speed:",
+                url_path="learning-rate"),
+        st.Page("app_pages/optimizers.py", title="Optimizers", icon=":material/route:",
+                url_path="optimizers"),
+    ],
 }
 
 st.navigation(PAGES).run()

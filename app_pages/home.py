@@ -38,6 +38,20 @@ with col1:
         "Every convolution's feature maps for a test digit or galaxy (or your own image), the "
         "learned filters, and how activations and gradients spread from layer to layer."
     )
+    st.page_link("app_pages/learning_rate.py",
+                 label="**Learning rate** — overshoot, the LR range test, side by side",
+                 icon=":material/speed:")
+    st.caption(
+        "Gradient descent on a parabola and a bowl around 1/L and 2/L, Smith's range test on "
+        "your Playground network, and three learning rates trained at once."
+    )
+    st.page_link("app_pages/optimizers.py",
+                 label="**Optimizers** — races on test surfaces, your network's landscape",
+                 icon=":material/route:")
+    st.caption(
+        "SGD, momentum, Adam and friends on Rosenbrock, Beale, Himmelblau, a saddle and two "
+        "minima; then the loss landscape around the weights your Playground run found."
+    )
 with col2:
     st.markdown("**Curriculum covered**")
     st.caption(

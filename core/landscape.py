@@ -89,7 +89,7 @@ def warmup_steps(steps: int) -> int:
 
 
 def suggest_lr(lrs: Sequence[float], smoothed: Sequence[float], skip: int | None = None,
-               decades: float = 2.0) -> float | None:
+               decades: float = 1.0) -> float | None:
     """The rate where the smoothed loss falls fastest against log(lr).
 
     Only the descent into the lowest smoothed loss counts: from `decades` below the rate of
@@ -108,7 +108,9 @@ def suggest_lr(lrs: Sequence[float], smoothed: Sequence[float], skip: int | None
     if lowest - first < 2:
         return None
     w = max(1, n // 25)
-    idx = np.arange(first, lowest + 1)
+    # Centred differences only: a window cut off at the minimum would measure the last
+    # stretch before it, not the slope at a point.
+    idx = np.arange(first, max(first, lowest - w) + 1)
     lo, hi = np.clip(idx - w, first, lowest), np.clip(idx + w, first, lowest)
     slope = (s[hi] - s[lo]) / np.maximum(log_lr[hi] - log_lr[lo], 1e-12)
     return float(lrs[first + int(np.argmin(slope))])

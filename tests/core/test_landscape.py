@@ -198,7 +198,7 @@ def test_lr_range_test_stops_when_the_loss_explodes_and_smooths_with_bias_correc
 def test_suggestion_is_the_steepest_descent_before_the_minimum() -> None:
     lrs = np.geomspace(1e-4, 1, 100)
     x = np.log10(lrs)
-    curve = 1 - np.tanh(3 * (x + 2)) + np.where(x > -0.5, 20 * (x + 0.5) ** 2, 0)
+    curve = 1 - np.tanh(3 * (x + 2)) + np.where(x > -1.5, 20 * (x + 1.5) ** 2, 0)
     suggestion = suggest_lr(lrs, curve)
     assert suggestion == pytest.approx(1e-2, rel=0.1)
     assert suggest_lr(lrs[:4], curve[:4]) is None
