@@ -130,7 +130,7 @@ def _fine_tune(image: np.ndarray | None, steps: int, lr: float) -> None:
 
 
 def collection_panel(image: np.ndarray | None) -> None:
-    st.subheader("Your drawings")
+    st.markdown("**Your drawings**")
     if not collection:
         st.caption("None saved yet. When the network gets one wrong, tell it the right digit: "
                    "your drawings collect here, ready to download or to fine-tune on.")
@@ -183,8 +183,8 @@ with draw_col:
     st.caption("Mouse, finger or pen. Undo, redo and clear: the toolbar that appears above "
                "the canvas when you point at it (or the Clear button in the sidebar).")
 
-raw = getattr(result, "image_data", None)
 started = time.perf_counter()
+raw = getattr(result, "image_data", None)  # the canvas PNG, decoded
 prepared = None
 if raw is not None:
     try:
@@ -193,12 +193,20 @@ if raw is not None:
         seen_col.error(f"This drawing cannot be read: {exc}.", icon=":material/broken_image:")
 
 if prepared is None or prepared.empty:
+    with seen_col:
+        st.markdown("**What the network sees**")
+        st.plotly_chart(ic.heatmap_figure(np.zeros((28, 28), np.float32), cmap="grey", vmin=0.0,
+                                          vmax=1.0, height=280, value_label="ink",
+                                          colorbar=False, uirevision="draw_seen"),
+                        key=key("seen"), config=PLOT_CONFIG)
+        st.caption("The 28×28 picture the network gets, once you draw.")
     with answer_col:
         st.info("**Draw a digit** from 0 to 9 in the black square — big or small, anywhere in "
                 "the square. Lift the pen, and the network's answer appears here.",
                 icon=":material/draw:")
-    st.divider()
-    collection_panel(None)
+    if collection:
+        st.divider()
+        collection_panel(None)
     st.stop()
 
 image = prepared.image
@@ -241,7 +249,8 @@ with answer_col:
                       f"({float(np.max(p)):.0%})")
     if others:
         st.caption("The other models read: " + " · ".join(others))
-    st.caption(f"Read in {elapsed_ms:.0f} ms (preprocessing and the network).")
+    st.caption(f"Read in {elapsed_ms:.0f} ms: decoding the canvas, preprocessing and the "
+               "network.")
 
 before = state.get(key("tuned_before"))
 if reader.key == dv.TUNED_KEY and before and before["digest"] == dv.image_digest(image):
@@ -251,12 +260,12 @@ if reader.key == dv.TUNED_KEY and before and before["digest"] == dv.image_digest
 
 # ----- teach it ---------------------------------------------------------------------------------
 st.divider()
-teach_col, collection_col = st.columns([1.0, 1.6], gap="large")
+st.subheader("Wrong? Tell it the right digit")
+teach_col, collection_col = st.columns([1.0, 1.7], gap="large")
 with teach_col:
-    st.subheader("Wrong? Tell it the right digit")
     st.caption("Pick the digit you meant and save the drawing. Collect a few of its mistakes, "
                "then fine-tune the network on them and watch its answer change.")
-    right = st.segmented_control("The right digit", DIGITS, key=key("right"))
+    right = st.pills("The right digit", DIGITS, key=key("right"))
     if st.button("Save this drawing" + (f" as a {right}" if right is not None else ""),
                  icon=":material/add:", key=key("save"), disabled=right is None):
         st.success(dv.add_drawing(collection, image, int(right), top, reader.label),
@@ -281,7 +290,8 @@ with pix_col:
 with text_col:
     st.markdown("**Which pixels drove the decision**")
     st.caption(f"**Saliency**: how much the score of {top} changes when each pixel changes a "
-               "little (the gradient); bright pixels matter most. "
+               "little (the gradient); bright pixels matter most — empty ones too: ink there "
+               "would change its mind. "
                + ("**Grad-CAM**: where the last convolution layer found the evidence for "
                   f"{top}, weighted by how much each of its maps counts for {top}."
                   if cam is not None else

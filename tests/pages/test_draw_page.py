@@ -123,7 +123,7 @@ def test_teach_by_mistakes_collects_downloads_and_fine_tunes(drawn):
     drawn.image = canvas_rgba(SEVEN)
     at = _open()
     assert _predicted(at) == 7
-    at.segmented_control(key="draw:right").set_value("2")
+    at.pills(key="draw:right").set_value("2")
     _run(at)
     at.button(key="draw:save").click()
     _run(at)
