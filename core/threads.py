@@ -43,7 +43,8 @@ class ThreadBudget:
 
     @property
     def running(self) -> int:
-        return self._running
+        with self._lock:  # never seen between the count changing and the threads being set
+            return self._running
 
     def acquire(self) -> None:
         with self._lock:
