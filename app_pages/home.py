@@ -31,6 +31,13 @@ with col1:
         "Stack convolutions, pooling, batch norm, dropout and dense layers; augment the data, "
         "weight rare classes, and watch the confusion matrix and the current mistakes live."
     )
+    st.page_link("app_pages/draw.py",
+                 label="**Draw a digit** — a network reads your handwriting",
+                 icon=":material/draw:")
+    st.caption(
+        "Draw on a canvas (mouse, finger or pen) and an MNIST network answers as the pen lifts: "
+        "what it sees, where it looked, and a fine-tuned copy that learns from its mistakes."
+    )
     st.page_link("app_pages/feature_maps.py",
                  label="**Feature maps** — look inside a trained image model",
                  icon=":material/grid_on:")
