@@ -275,7 +275,7 @@ with collection_col:
 
 # ----- look inside ------------------------------------------------------------------------------
 st.divider()
-st.subheader("Look inside")
+st.subheader("Look inside the network")
 saliency, cam = dv.pixel_maps(reader, x, top)
 tiles = [np.repeat(image[..., None], 3, axis=2), dv.heat_overlay(image, saliency)]
 titles = ["what it sees", f"saliency for {top}"]
