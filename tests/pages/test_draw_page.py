@@ -161,3 +161,45 @@ def collection_zip_from_state(collection: list[dict]) -> bytes:
     images = [item["image"].astype(np.float32) / 255 for item in collection]
     return collection_zip(images, [i["label"] for i in collection],
                           [i["predicted"] for i in collection])
+
+
+def test_the_sessions_own_mnist_model_joins_the_picker(drawn):
+    """A model trained this session on MNIST (the images page's job) is offered and used; one
+    trained on another data set is not."""
+    import copy
+
+    import torch
+
+    from core.model_io import load_model
+    from playground.jobs import SessionJobs
+
+    built, meta = load_model(ASSETS / "mnist_mlp.safetensors")
+
+    def fake_job(dataset_name: str) -> SimpleNamespace:
+        dataset = SimpleNamespace(input_shape=(1, 28, 28), class_names=[str(d) for d in range(10)],
+                                  normalization=(None, None))
+        config = SimpleNamespace(dataset=SimpleNamespace(name=dataset_name))
+        return SimpleNamespace(
+            dataset=dataset, config=config, head=built.head, built=built, epoch=3,
+            step_count=1200, state="paused", stop=lambda *a, **k: None,
+            clone_model=lambda: copy.deepcopy(built.model).to(torch.device("cpu")))
+
+    drawn.image = canvas_rgba(SEVEN)
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT_S)
+    jobs = SessionJobs()
+    jobs.replace("images", fake_job("mnist"))
+    at.session_state["_session_jobs"] = jobs
+    _run(at)
+    picker = at.sidebar.radio[0]
+    assert picker.options[-1] == "Your model (trained this session on MNIST)"
+    picker.set_value("yours")
+    _run(at)
+    assert _predicted(at) == 7
+    assert "weights after epoch 3 (paused)" in _texts(at)
+
+    other = AppTest.from_file(PAGE, default_timeout=TIMEOUT_S)
+    jobs = SessionJobs()
+    jobs.replace("images", fake_job("galaxy_zoo"))
+    other.session_state["_session_jobs"] = jobs
+    _run(other)
+    assert len(other.sidebar.radio[0].options) == 2
