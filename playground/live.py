@@ -147,13 +147,13 @@ def draw(job: Job, options: ViewOptions, live: bool) -> None:
     left, right = st.columns([1.25, 1], gap="medium")
     with left:
         st.plotly_chart(network_chart(job, view), key="pg_network", config={"displaylogo": False})
+        st.plotly_chart(charts.loss_figure(job.history, height=220), key="pg_loss",
+                        config={"displayModeBar": False})
     with right:
         st.plotly_chart(output_chart(job, view, options), key="pg_output",
                         config={"displaylogo": False})
-        st.plotly_chart(charts.loss_figure(job.history, height=200), key="pg_loss",
-                        config={"displayModeBar": False})
         if job.head.task == "classification":
-            st.plotly_chart(charts.loss_figure(job.history, metric="accuracy", height=180),
+            st.plotly_chart(charts.loss_figure(job.history, metric="accuracy", height=220),
                             key="pg_acc", config={"displayModeBar": False})
     st.caption(f"Frame: epoch {job.epoch:,}, step {job.step_count:,}"
                + (f" · redrawing {fps:.1f} times a second" if fps else ""),
