@@ -140,39 +140,44 @@ def collection_panel(image: np.ndarray | None) -> None:
     titles = [f"{item['label']}" + (f" (read {item['predicted']})"
                                      if item["predicted"] not in (None, item["label"]) else "")
               for item in collection[shown]]
-    st.caption(f"{len(collection)} drawing{'s' if len(collection) != 1 else ''}, each with the "
-               "digit you meant" + (" (the last 30 shown)" if len(collection) > 30 else "")
-               + "; in brackets what the network read.")
-    st.plotly_chart(ic.image_grid_figure(list(images[shown]), titles=titles, cols=10, tile_px=52,
-                                         uirevision="draw_collection"),
-                    key=key("collection_grid"), config=PLOT_CONFIG)
-    left, right = st.columns(2)
-    left.download_button(
-        "Download (PNG files + labels.csv)", icon=":material/download:",
-        data=collection_zip(list(images), list(targets), [i["predicted"] for i in collection]),
-        file_name="my_digits.zip", mime="application/zip", key=key("download"),
-        width="stretch")
-    right.button("Forget my drawings", icon=":material/delete:", on_click=_forget_collection,
-                 key=key("forget"), width="stretch")
-
-    name = reader.label.split(" (")[0]
-    with st.expander("Fine-tuning settings"):
-        steps = st.slider("Adam steps", 5, 200, 40, step=5, key=key("steps"),
-                          help="Each step sees all your drawings (shifted a pixel each way) "
-                               "and a few real MNIST digits, so the network does not forget "
-                               "the rest.")
-        lr = st.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], value=1e-3,
-                              key=key("lr"), format_func=lambda v: f"{v:g}")
-    if st.button(f"Fine-tune {name} on my drawings", type="primary", icon=":material/school:",
-                 key=key("tune"), width="stretch",
-                 help="Trains a copy of the chosen model for a few steps on your drawings; the "
-                      "copy appears in the model list as 'Fine-tuned on your drawings'."):
+    grid_col, action_col = st.columns([1.5, 1.0], gap="large")
+    with grid_col:
+        st.caption(f"{len(collection)} drawing{'s' if len(collection) != 1 else ''}, each with "
+                   "the digit you meant" + (" (the last 30 shown)" if len(collection) > 30
+                                            else "") + "; in brackets what the network read.")
+        st.plotly_chart(ic.image_grid_figure(list(images[shown]), titles=titles, cols=10,
+                                             tile_px=52, uirevision="draw_collection"),
+                        key=key("collection_grid"), config=PLOT_CONFIG)
+    with action_col:
+        what = ("Fine-tune it further" if reader.key == dv.TUNED_KEY
+                else f"Fine-tune {reader.label.split(' (')[0]}")
+        tune = st.button(what, type="primary",
+                         icon=":material/school:", key=key("tune"), width="stretch",
+                         help="Trains a copy of the chosen model for a few steps on your "
+                              "drawings; the copy appears in the model list as 'Fine-tuned on "
+                              "your drawings'.")
+        with st.expander("Fine-tuning settings"):
+            steps = st.slider("Adam steps", 5, 200, 40, step=5, key=key("steps"),
+                              help="Each step sees all your drawings (shifted a pixel each way) "
+                                   "and a few real MNIST digits, so the network does not forget "
+                                   "the rest.")
+            lr = st.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], value=1e-3,
+                                  key=key("lr"), format_func=lambda v: f"{v:g}")
+        st.download_button(
+            "Download (PNG files + labels.csv)", icon=":material/download:",
+            data=collection_zip(list(images), list(targets),
+                                [i["predicted"] for i in collection]),
+            file_name="my_digits.zip", mime="application/zip", key=key("download"),
+            width="stretch")
+        st.button("Forget my drawings", icon=":material/delete:", on_click=_forget_collection,
+                  key=key("forget"), width="stretch")
+        if tuned is not None:
+            st.button("Forget the fine-tuned model", icon=":material/undo:",
+                      on_click=_forget_tuned, key=key("forget_tuned"), width="stretch")
+    if tune:
         with st.spinner("Fine-tuning a copy of the model…"):
             _fine_tune(image, steps, lr)
         st.rerun()
-    if tuned is not None:
-        st.button("Forget the fine-tuned model", icon=":material/undo:", on_click=_forget_tuned,
-                  key=key("forget_tuned"))
 
 
 # ----- the drawing and what the network reads ---------------------------------------------------
@@ -261,17 +266,19 @@ if reader.key == dv.TUNED_KEY and before and before["digest"] == dv.image_digest
 # ----- teach it ---------------------------------------------------------------------------------
 st.divider()
 st.subheader("Wrong? Tell it the right digit")
-teach_col, collection_col = st.columns([1.0, 1.7], gap="large")
-with teach_col:
-    st.caption("Pick the digit you meant and save the drawing. Collect a few of its mistakes, "
-               "then fine-tune the network on them and watch its answer change.")
+st.caption("Pick the digit you meant and save the drawing. Collect a few of its mistakes, then "
+           "fine-tune the network on them and watch its answer change.")
+pick_col, save_col = st.columns([2.0, 1.0], vertical_alignment="bottom")
+with pick_col:
     right = st.pills("The right digit", DIGITS, key=key("right"))
-    if st.button("Save this drawing" + (f" as a {right}" if right is not None else ""),
-                 icon=":material/add:", key=key("save"), disabled=right is None):
-        st.success(dv.add_drawing(collection, image, int(right), top, reader.label),
-                   icon=":material/check:")
-with collection_col:
-    collection_panel(image)
+with save_col:
+    save = st.button("Save this drawing" + (f" as a {right}" if right is not None else ""),
+                     icon=":material/add:", key=key("save"), disabled=right is None,
+                     width="stretch")
+if save:
+    st.success(dv.add_drawing(collection, image, int(right), top, reader.label),
+               icon=":material/check:")
+collection_panel(image)
 
 # ----- look inside ------------------------------------------------------------------------------
 st.divider()
