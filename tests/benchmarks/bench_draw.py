@@ -14,7 +14,7 @@ Torch runs with 1 thread by default: what the app gives the UI's work on a 2-cor
 (`core.threads` reserves a core). Every number is the median (and 90th percentile) of
 `--repeats` interleaved repetitions, in wall time and in thread CPU time (steadier when other
 processes share the cores). Prints a table with each total as a ratio to the target and writes
-tests/artifacts/bench_draw.json.
+tests/artifacts/bench_draw.json (bench_draw_threadsT.json for other thread counts).
 """
 
 # ruff: noqa: E402  (the repository root goes on sys.path before the project imports)
@@ -147,14 +147,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Worst median total {worst:.1f} ms = {worst / TARGET_MS:.3f} × the {TARGET_MS:.0f} ms "
           "target")
 
-    ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
-    ARTIFACT.write_text(json.dumps({
+    artifact = ARTIFACT if args.threads == 1 else ARTIFACT.with_stem(
+        f"{ARTIFACT.stem}_threads{args.threads}")
+    artifact.parent.mkdir(parents=True, exist_ok=True)
+    artifact.write_text(json.dumps({
         "when": dt.datetime.now().isoformat(timespec="seconds"),
         "machine": {"cores": os.cpu_count(), "load_average": os.getloadavg(),
                     "python": platform.python_version(), "torch": torch.__version__},
         "threads": args.threads, "repeats": args.repeats, "target_ms": TARGET_MS,
         "rows": rows, "look_inside_ms": extra}, indent=1))
-    print(f"wrote {ARTIFACT.relative_to(ROOT)}")
+    print(f"wrote {artifact.relative_to(ROOT)}")
     return 0
 
 
