@@ -3,8 +3,11 @@
 `torch.set_num_threads` is process-wide, and on a small machine oversubscription is brutal:
 measured on 2 cores, torch's default 2 intra-op threads run 3-4x slower than 1 thread as soon as
 anything else is busy (the UI, a chart, another session's job), while 1 thread on a quiet box
-costs only 1.1-1.65x. So the budget is (cores - reserve) / running jobs, never below 1, and it is
-re-applied whenever a job starts or ends.
+costs only 1.1-1.65x. So the budget is (cores - reserve) / running jobs, never below 1.
+
+torch.set_num_threads changes only the calling thread's count (OpenMP keeps one per thread), so
+a change bumps a generation number and every job re-applies the budget in its own thread before
+its next batch (`sync`, a cheap integer comparison when nothing changed).
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ class ThreadBudget:
         self.cores = cores or available_cores()
         self.reserve = reserve
         self._running = 0
+        self._generation = 0
         self._lock = threading.Lock()
+        self._local = threading.local()
 
     def configure(self, *, reserve: int | None = None, cores: int | None = None) -> None:
         """The app reserves a core for the UI; the headless CLI reserves none."""
@@ -57,9 +62,21 @@ class ThreadBudget:
             self._apply()
 
     def _apply(self) -> None:
-        threads = self.threads_for(self._running)
+        self._generation += 1
+        self._set(self.threads_for(self._running))
+
+    def _set(self, threads: int) -> None:
+        self._local.generation = self._generation
+        self._local.threads = threads
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
+
+    def sync(self) -> int:
+        """Apply the current budget in the calling thread; returns its thread count."""
+        if getattr(self._local, "generation", None) != self._generation:
+            with self._lock:
+                self._set(self.threads_for(self._running))
+        return self._local.threads
 
 
 BUDGET = ThreadBudget()

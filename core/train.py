@@ -75,8 +75,13 @@ class Job:
         self._training = self.config.training
         self._optimizer = make_optimizer(self.model.parameters(), self._training)
         self._penalized = penalty_weights(self.model)
-        self._state_tensors = [t for t in self.model.state_dict(keep_vars=True).values()]
+        self._state_tensors = list(self.model.state_dict().values())
+        """Detached views sharing the weights' storage: copying from or into them records
+        nothing in autograd (a copy of the parameters themselves grew a graph every step)."""
         self._shadow = [t.detach().clone() for t in self._state_tensors]
+        self._view_targets: dict[int, tuple[torch.nn.Module, list[torch.Tensor]]] = {}
+        self.threads: int | None = None
+        """Intra-op threads this job's thread uses (torch's count is per thread)."""
         self._generator = torch.Generator().manual_seed(self._training.seed)
 
         self.epoch = 0
@@ -244,9 +249,15 @@ class Job:
             return copy.deepcopy(self.model).to("cpu")
 
     def copy_weights_into(self, model: torch.nn.Module) -> tuple[int, int]:
-        """Load the current weights into a same-shaped model (e.g. a CPU copy for charts)."""
-        with self._weights_lock:
-            model.load_state_dict(self.model.state_dict())
+        """Copy the current weights into a same-shaped model (e.g. a CPU copy for charts): one
+        fused copy into cached views, so the training thread waits microseconds, not a
+        load_state_dict."""
+        target = self._view_targets.get(id(model))
+        if target is None or target[0] is not model:
+            target = (model, list(model.state_dict().values()))
+            self._view_targets[id(model)] = target
+        with self._weights_lock, torch.no_grad():
+            torch._foreach_copy_(target[1], self._state_tensors)
             return self.epoch, self.step_count
 
     # ----- worker thread ----------------------------------------------------------------------
@@ -363,6 +374,7 @@ class Job:
         while self._pos < n:
             if stoppable and self._interrupt:
                 return False
+            self.threads = self.budget.sync()
             idx = perm[self._pos:self._pos + bs]
             self._pos += bs
             xb, yb = x[idx], y[idx]

@@ -58,6 +58,25 @@ def test_a_job_holds_its_budget_while_its_thread_lives(restore_threads):
     assert budget.running == 0
     job.start(paused=True)
     wait_for(lambda: budget.running == 1, what="the job to acquire its budget")
-    assert torch.get_num_threads() == 1
+    job.step()
+    wait_for(lambda: job.epoch == 1, what="one epoch")
+    assert job.threads == 1  # applied inside the job's own thread
     job.stop(wait=True)
     assert budget.running == 0 and job.state == "stopped"
+
+
+def test_every_running_job_follows_a_budget_change_in_its_own_thread(restore_threads):
+    """torch's thread count is per thread: a job started alone keeps 2 threads unless it
+    re-applies the budget itself when a second job arrives."""
+    budget = ThreadBudget(cores=2, reserve=0)
+    config = make_config({"name": "xor", "samples": 40}, {"layers": [dense(2)]},
+                         {"epochs": 1_000_000})
+    first, second = Job(config, budget=budget), Job(config, budget=budget)
+    first.start()
+    wait_for(lambda: first.threads == 2, what="the lone job to use both cores")
+    second.start()
+    wait_for(lambda: first.threads == 1 and second.threads == 1,
+             what="both jobs to drop to one thread each")
+    second.stop(wait=True)
+    wait_for(lambda: first.threads == 2, what="the remaining job to take both cores back")
+    first.stop(wait=True)
