@@ -74,8 +74,6 @@ with st.sidebar:
                       key=key("brush"), help="Pixels on the 280×280 canvas. Thin strokes are "
                       "thickened before the network sees them, as MNIST's pen strokes were "
                       "2–3 of its 28 pixels wide.")
-    st.button("Clear the drawing", icon=":material/ink_eraser:", on_click=_clear,
-              key=key("clear"), width="stretch")
 
 
 def reader_for(choice: dv.Choice) -> dv.Reader:
@@ -185,8 +183,11 @@ draw_col, seen_col, answer_col = st.columns([1.0, 0.95, 1.3], gap="medium")
 with draw_col:
     st.markdown("**Your drawing**")
     result = draw_canvas.canvas(stroke_width=brush, key=key(f"canvas:{state[key('canvas_n')]}"))
-    st.caption("Mouse, finger or pen. Undo, redo and clear: the toolbar that appears above "
-               "the canvas when you point at it (or the Clear button in the sidebar).")
+    st.button("Clear", icon=":material/ink_eraser:", on_click=_clear, key=key("clear"),
+              help="A fresh canvas. Undo and redo are on the canvas's own toolbar, which "
+                   "appears above it when you point at it or touch it.")
+    st.caption("Mouse, finger or pen. Undo, redo and clear are also on the toolbar above the "
+               "canvas when you point at it or touch it.")
 
 started = time.perf_counter()
 raw = getattr(result, "image_data", None)  # the canvas PNG, decoded

@@ -1,6 +1,7 @@
 """Draw a digit in the real browser: a "1", a "0" and a "7" drawn with the mouse on the canvas,
 each read by the shipped CNN as soon as the stroke ends; the canvas toolbar's undo and "reset
-canvas" and the page's Clear button each bring the invitation back.
+canvas" and the page's Clear button each bring the invitation back; then a "1" drawn with touch
+events, as a finger on a phone draws it.
 
 streamlit-drawable-canvas 0.13 is a Streamlit v2 component: it renders into the page itself
 (inside a shadow root), not into an iframe, so the Fabric.js drawing surface is
@@ -43,6 +44,28 @@ def draw(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
         for x, y in stroke[1:]:
             page.mouse.move(box["x"] + x, box["y"] + y, steps=6)
         page.mouse.up()
+
+
+def touch(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Each stroke as touch events (Chromium's DevTools protocol; Playwright's touchscreen
+    only taps), with touch emulation on as on a phone."""
+    box = page.locator("canvas.upper-canvas").bounding_box()
+    assert box is not None
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 1})
+
+    def at(x: float, y: float) -> list[dict]:
+        return [{"x": box["x"] + x, "y": box["y"] + y, "id": 1}]
+
+    for stroke in strokes:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": at(*stroke[0])})
+        for (x0, y0), (x1, y1) in zip(stroke, stroke[1:], strict=False):
+            for i in range(1, 9):
+                cdp.send("Input.dispatchTouchEvent", {
+                    "type": "touchMove",
+                    "touchPoints": at(x0 + (x1 - x0) * i / 8, y0 + (y1 - y0) * i / 8)})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
 
 
 def expect_digit(page: Page, digit: int) -> None:
@@ -88,5 +111,8 @@ def test_draw_one_zero_seven_and_clear(app_server: str, page: Page, artifacts_di
     expect_digit(page, 7)
     expect(page.get_by_role("heading", name="Look inside the network")).to_be_visible()
     page.screenshot(path=str(artifacts_dir / "draw-7.png"), full_page=True)
-    page.get_by_test_id("stSidebar").get_by_role("button", name="Clear the drawing").click()
+    page.get_by_test_id("stMain").get_by_role("button", name="Clear", exact=True).click()
     expect_invitation(page)
+
+    touch(page, ONE)  # a finger on a touch screen: the same strokes as touch events
+    expect_digit(page, 1)

@@ -113,7 +113,7 @@ def test_the_clear_button_gives_a_fresh_canvas(drawn):
     at = _open()
     first_key = drawn.calls[-1]["key"]
     drawn.image = None  # a new canvas has sent nothing
-    at.sidebar.button[0].click()
+    at.button(key="draw:clear").click()
     _run(at)
     assert drawn.calls[-1]["key"] != first_key
     assert any("Draw a digit" in i.value for i in at.info)
