@@ -148,3 +148,22 @@ def test_cnn_job_monitors_validation_and_reports_confusion(data_dir: Path) -> No
     assert np.array(last["val_confusion"]).sum() == len(job.dataset.x_val)
     test = job.test_metrics()
     assert np.array(test["test_confusion"]).sum() == len(job.dataset.x_test)
+
+
+def test_galaxy10_hdf5_is_read_and_mapped_to_morphologies(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    h5py = pytest.importorskip("h5py")
+    labels = np.repeat(np.arange(10), 6)  # 6 galaxies of each Galaxy10 SDSS class
+    with h5py.File(tmp_path / "Galaxy10.h5", "w") as f:
+        f["images"] = np.zeros((len(labels), 69, 69, 3), np.uint8)
+        f["ans"] = labels.astype(np.uint8)
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path))
+    from core.data import base
+
+    base._IMAGE_CACHE.clear()
+    d = load_dataset(DatasetConfig(name="galaxy10_sdss", image_size=32))
+    assert d.class_names == ["elliptical", "spiral", "edge-on"]
+    total = torch.cat([d.y_train, d.y_val, d.y_test])
+    assert torch.bincount(total).tolist() == [18, 18, 18]  # class 0 (no spiral) dropped
+    assert d.x_train.shape[1:] == (3, 32, 32)
+    base._IMAGE_CACHE.clear()
