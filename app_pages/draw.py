@@ -5,6 +5,7 @@ core.digits, the arrays playground.draw_views, the pictures playground.image_cha
 
 from __future__ import annotations
 
+import copy
 import time
 
 import numpy as np
@@ -115,9 +116,9 @@ def _fine_tune(image: np.ndarray | None, steps: int, lr: float) -> None:
     kwargs = {}
     if mix is not None:
         kwargs = {"x_mix": reader.input(mix[0]), "y_mix": torch.from_numpy(mix[1])}
-    with reader.guarded():
-        result = fine_tune(reader.model, reader.head, x_user, y_user, steps=steps, lr=lr,
-                           **kwargs)
+    with reader.guarded():  # a shipped model is shared: copy it, then train the copy freely
+        base = copy.deepcopy(reader.model)
+    result = fine_tune(base, reader.head, x_user, y_user, steps=steps, lr=lr, **kwargs)
     state[key("tuned")] = dv.tuned_entry(reader, result, len(collection))
     state.pop(key("tuned_before"), None)
     if image is not None:

@@ -171,7 +171,7 @@ def test_the_sessions_own_mnist_model_joins_the_picker(drawn):
     import torch
 
     from core.model_io import load_model
-    from playground.jobs import SessionJobs
+    from playground import jobs as session
 
     built, meta = load_model(ASSETS / "mnist_mlp.safetensors")
 
@@ -186,9 +186,9 @@ def test_the_sessions_own_mnist_model_joins_the_picker(drawn):
 
     drawn.image = canvas_rgba(SEVEN)
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT_S)
-    jobs = SessionJobs()
+    jobs = session.SessionJobs()
     jobs.replace("images", fake_job("mnist"))
-    at.session_state["_session_jobs"] = jobs
+    at.session_state[session._KEY] = jobs
     _run(at)
     picker = at.sidebar.radio[0]
     assert picker.options[-1] == "Your model (trained this session on MNIST)"
@@ -198,8 +198,8 @@ def test_the_sessions_own_mnist_model_joins_the_picker(drawn):
     assert "weights after epoch 3 (paused)" in _texts(at)
 
     other = AppTest.from_file(PAGE, default_timeout=TIMEOUT_S)
-    jobs = SessionJobs()
+    jobs = session.SessionJobs()
     jobs.replace("images", fake_job("galaxy_zoo"))
-    other.session_state["_session_jobs"] = jobs
+    other.session_state[session._KEY] = jobs
     _run(other)
     assert len(other.sidebar.radio[0].options) == 2
