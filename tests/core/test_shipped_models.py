@@ -1,0 +1,102 @@
+"""The pretrained models shipped in assets/: each loads without its data, matches its JSON
+config and its model card, and (when the real data is here) still scores what its card says
+on the held-out test split, rebuilt from its own config (the split is fixed by the seed)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from core.config import RunConfig
+from core.data import load_dataset
+from core.model_io import load_model, read_metadata
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+MODELS = sorted(p.stem for p in ASSETS.glob("*.safetensors"))
+MAX_BYTES = 5 * 1024 * 1024
+DATA_FILES = {"mnist": "mnist.npz", "galaxy_zoo": "galaxy_zoo1_sdss.npz"}
+MIN_ACCURACY = {"mnist_cnn": 0.99}
+MIN_RECALL = {"galaxy_cnn": {"elliptical": 0.85, "spiral": 0.85, "edge-on": 0.85}}
+CARD_TOLERANCE = 0.01
+
+
+def card_rows(name: str) -> dict[str, list[str]]:
+    """Every Markdown table row of the model card: first cell -> the other cells."""
+    rows = {}
+    for line in (ASSETS / f"{name}.md").read_text().splitlines():
+        cells = [c.strip().strip("*`") for c in line.strip().strip("|").split("|")]
+        if line.lstrip().startswith("|") and len(cells) > 1:
+            rows.setdefault(cells[0], cells[1:])
+    return rows
+
+
+def test_the_three_models_are_shipped():
+    assert {"mnist_cnn", "mnist_mlp", "galaxy_cnn"} <= set(MODELS)
+    for name in MODELS:
+        for suffix in (".json", ".md"):
+            assert (ASSETS / f"{name}{suffix}").is_file(), f"{name}{suffix} is missing"
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_model_loads_without_data_and_matches_its_card_and_config(name):
+    path = ASSETS / f"{name}.safetensors"
+    assert path.stat().st_size < MAX_BYTES
+    built, meta = load_model(path)
+    card = card_rows(name)
+    shape = meta["input_shape"]
+    assert card["Input"][0].startswith("×".join(map(str, shape)))
+    assert meta["class_names"] == [c.strip() for c in card["Classes"][0].split(",")]
+    assert f"{built.total_params:,}" == card["Parameters"][0]
+    shipped = RunConfig.from_json((ASSETS / f"{name}.json").read_text())
+    assert shipped.to_dict() == meta["config"].to_dict()
+
+    with torch.no_grad():
+        x = torch.rand(8, *shape, generator=torch.Generator().manual_seed(0))
+        p = built.head.probabilities(built.model(x))
+    assert p.shape == (8, len(meta["class_names"]))
+    assert torch.isfinite(p).all() and (p >= 0).all()
+    assert torch.allclose(p.sum(dim=1), torch.ones(8), atol=1e-5)
+
+
+def test_the_lecture_mlp_has_13002_parameters():
+    built, _ = load_model(ASSETS / "mnist_mlp.safetensors")
+    assert built.total_params == 13_002
+
+
+def _data_or_skip(dataset_name: str) -> None:
+    folder = os.environ.get("PLAYGROUND_DATA_DIR")
+    filename = DATA_FILES[dataset_name]
+    if not folder or not (Path(folder) / filename).is_file():
+        pytest.skip(f"needs the real {filename} in PLAYGROUND_DATA_DIR (e.g. ../shared/data)")
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_model_scores_what_its_card_says_on_the_held_out_test_split(name):
+    config = read_metadata(ASSETS / f"{name}.safetensors")["config"]
+    _data_or_skip(config.dataset.name)
+    built, meta = load_model(ASSETS / f"{name}.safetensors")
+    data = load_dataset(config.dataset)
+    assert data.class_names == meta["class_names"]
+    with torch.no_grad():
+        pred = torch.cat([built.head.predicted_class(built.model(data.x_test[i:i + 1000]))
+                          for i in range(0, len(data.x_test), 1000)])
+    k = len(data.class_names)
+    confusion = torch.bincount(data.y_test * k + pred, minlength=k * k).view(k, k).numpy()
+    recall = dict(zip(data.class_names, np.diag(confusion) / confusion.sum(axis=1), strict=True))
+    accuracy = float(np.trace(confusion) / confusion.sum())
+
+    card = card_rows(name)
+    measured = {"Test accuracy": accuracy, "Balanced accuracy": float(np.mean([*recall.values()])),
+                **recall}
+    for row, value in measured.items():
+        assert abs(float(card[row][-1]) - value) <= CARD_TOLERANCE, (row, value, card[row])
+    for row, images in zip(data.class_names, confusion.sum(axis=1), strict=True):
+        assert int(card[row][0].replace(",", "")) == images
+    assert accuracy >= MIN_ACCURACY.get(name, 0.0)
+    for cls, low in MIN_RECALL.get(name, {}).items():
+        assert recall[cls] >= low, f"{name}: {cls} recall {recall[cls]:.3f} < {low}"
+    assert meta["metrics"]["test_accuracy"] == pytest.approx(accuracy, abs=CARD_TOLERANCE)
