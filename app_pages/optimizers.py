@@ -56,7 +56,7 @@ st.session_state.setdefault("opt:condition", 10)
 st.session_state.setdefault("opt:noise", 0.0)
 if "opt:start_x" not in st.session_state:
     _reset_for_surface()
-for key, value in (("opt:steps", 300), ("opt:eps", 0.05), ("opt:chart_n", 0),
+for key, value in (("opt:steps", 500), ("opt:eps", 0.05), ("opt:chart_n", 0),
                    ("opt:raced", False), ("opt:show3d", False), ("opt:seed", 0),
                    ("opt:resolution", 25), ("opt:directions", "random"), ("opt:span", 1.0)):
     st.session_state.setdefault(key, value)
@@ -105,15 +105,18 @@ if race_tab.open:
                                         key=f"opt:{knob}.{name}",
                                         disabled=not st.session_state[f"opt:on.{name}"])
         enabled = [n for n in OPTIMIZERS if st.session_state[f"opt:on.{n}"]]
-        buttons = st.columns([1, 1, 1, 3])
+        buttons = st.columns([1.1, 0.9, 0.9, 1.4, 1.7])
         if buttons[0].button("Start race", icon=":material/flag:", type="primary",
                              key="opt:race", width="stretch", disabled=not enabled):
             st.session_state["opt:raced"] = True
-        buttons[1].button("Reset start and rates", icon=":material/restart_alt:",
-                          key="opt:reset", on_click=_reset_for_surface, width="stretch")
+        buttons[1].button("Reset", icon=":material/restart_alt:", key="opt:reset",
+                          on_click=_reset_for_surface, width="stretch",
+                          help="This surface's start point and learning rates.")
         buttons[2].toggle("3-D view", key="opt:show3d")
-        buttons[3].number_input("ε (reached = within ε of a minimum)", min_value=1e-4,
-                                max_value=1.0, format="%g", key="opt:eps")
+        buttons[3].number_input("ε", min_value=1e-4, max_value=1.0, format="%g",
+                                key="opt:eps", label_visibility="collapsed",
+                                help="Reached = stays within ε of a minimum to the end.")
+        buttons[4].caption("ε: a path has reached a minimum once it stays this close.")
 
         start = (st.session_state["opt:start_x"], st.session_state["opt:start_y"])
         entries = tuple(
@@ -137,7 +140,7 @@ if race_tab.open:
                     "start with its own settings.", icon=":material/flag:")
         chart_key = f"opt_race_{st.session_state['opt:chart_n']}"
         figure = lab_charts.trajectory_figure(
-            paths, **labs.surface_chart_kwargs(surface), click_grid=25, height=500,
+            paths, **labs.surface_chart_kwargs(surface), click_grid=25, height=600,
             uirevision=f"race-{surface_name}")
         if result is None:  # show where it will start
             figure.add_scatter(x=[start[0]], y=[start[1]], mode="markers", name="start",
@@ -146,14 +149,11 @@ if race_tab.open:
         st.plotly_chart(figure, key=chart_key, on_select=lambda: _pick_start(chart_key),
                         selection_mode="points", config={"displaylogo": False})
         if result is not None:
-            left, right = st.columns([1.2, 1])
-            with left:
-                st.markdown("\n".join(f"- {line}" for line in result.summary()))
-            with right:
-                st.dataframe(labs.results_table(result), hide_index=True,
-                             column_config={"lr": st.column_config.NumberColumn(format="%g"),
-                                            "final loss": st.column_config.NumberColumn(
-                                                format="%.3g")})
+            st.markdown("\n".join(f"- {line}" for line in result.summary()))
+            st.dataframe(labs.results_table(result), hide_index=True,
+                         column_config={"lr": st.column_config.NumberColumn(format="%g"),
+                                        "final loss": st.column_config.NumberColumn(
+                                            format="%.3g")})
             if st.session_state["opt:show3d"]:
                 kwargs = labs.surface_chart_kwargs(surface, 60)
                 st.plotly_chart(lab_charts.surface3d_figure(
@@ -231,12 +231,13 @@ if real_tab.open:
                         path_epochs=plane.path_epochs, axis_titles=titles),
                         key="opt_plane", config={"displaylogo": False})
                     if plane.directions == "random":
-                        st.caption("Two random directions are almost perpendicular to the "
-                                   "path training took, so its projection looks short: "
-                                   "switch the plane to PCA to see the path itself.")
+                        st.caption("A random plane shows only part of the path's motion: in a "
+                                   "large network two random directions are almost "
+                                   "perpendicular to it and the projected path looks short. "
+                                   "Switch the plane to PCA to see the plane it moved in.")
                     else:
                         st.caption("The plane of the path's two main directions: the orange "
-                                   "line is the training run, from the open circle to the "
+                                   "line is the training run, from the white circle to the "
                                    "star.")
                 st.caption(f"Computed at epoch {land['epoch']} in {land['seconds']:.1f} s "
                            f"({len(plane.xs)}×{len(plane.ys)} grid, {land['params']:,} "

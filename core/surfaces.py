@@ -238,7 +238,7 @@ class Trajectory:
     (beyond the bound of a surface that has no minimum)."""
     message: str
     reached_step: int | None = None
-    """First step within ε of a global minimum."""
+    """The step from which the path stays within ε of a global minimum to the end."""
     reached_local_step: int | None = None
     escaped_step: int | None = None
     """First step whose loss is escape_drop below the saddle's value (saddle surfaces only)."""
@@ -329,19 +329,23 @@ def trajectory(surface: Surface, optimizer_name: str, start: Sequence[float] | N
         optimizer_name, OPTIMIZERS[optimizer_name].label, float(training.lr),
         {key: float(getattr(training, key)) for key in OPTIMIZERS[optimizer_name].knobs},
         positions, losses, status, message,
-        reached_step=_first_within(positions, surface.minima, eps),
-        reached_local_step=_first_within(positions, surface.local_minima, eps),
+        reached_step=_settled_within(positions, surface.minima, eps),
+        reached_local_step=_settled_within(positions, surface.local_minima, eps),
         escaped_step=_first_escape(surface, losses))
 
 
-def _first_within(positions: np.ndarray, points: Sequence[Sequence[float]],
-                  eps: float) -> int | None:
+def _settled_within(positions: np.ndarray, points: Sequence[Sequence[float]],
+                    eps: float) -> int | None:
+    """The step from which the path stays within ε of one of `points` to its end (a path that
+    only passes by, as momentum does, has not reached it)."""
     if not points or len(positions) == 0:
         return None
     targets = np.asarray(points, dtype=np.float64)
     distance = np.linalg.norm(positions[:, None, :] - targets[None, :, :], axis=-1).min(axis=1)
-    hits = np.flatnonzero(distance <= eps)
-    return int(hits[0]) if hits.size else None
+    outside = np.flatnonzero(distance > eps)
+    if outside.size and outside[-1] == len(distance) - 1:
+        return None
+    return int(outside[-1]) + 1 if outside.size else 0
 
 
 def _first_escape(surface: Surface, losses: np.ndarray) -> int | None:
@@ -357,7 +361,7 @@ class Race:
     trajectories: dict[str, Trajectory]
     eps: float
     first: list[str]
-    """Optimizers that reached within ε of a global minimum first (ties share the place)."""
+    """Optimizers that settled within ε of a global minimum first (ties share the place)."""
 
     def summary(self) -> list[str]:
         """Plain sentences: who got there first, who escaped the saddle, who diverged."""
@@ -367,14 +371,14 @@ class Race:
             if self.first:
                 names = " and ".join(t[n].label for n in self.first)
                 step = t[self.first[0]].reached_step
-                lines.append(f"First within {self.eps:g} of the minimum: {names}, at step "
-                             f"{step}.")
+                lines.append(f"First to settle within {self.eps:g} of the minimum: {names}, "
+                             f"from step {step} on.")
             else:
-                lines.append(f"No optimizer came within {self.eps:g} of the minimum.")
+                lines.append(f"No optimizer settled within {self.eps:g} of the minimum.")
             others = [f"{tr.label} (step {tr.reached_step})" for name, tr in t.items()
                       if tr.reached_step is not None and name not in self.first]
             if others:
-                lines.append("Also reached it: " + ", ".join(others) + ".")
+                lines.append("Also settled there: " + ", ".join(others) + ".")
             stuck = [tr.label for tr in t.values()
                      if tr.reached_local_step is not None and tr.reached_step is None]
             if stuck:
@@ -465,5 +469,5 @@ def gd_regime(lr: float, curvature: float) -> Regime:
                       "On a quadratic, exactly 1/L gets there in one step.", ratio, factor)
     return Regime("crawling", "Small: crawling",
                   f"lr = {lr:g} is below 1/L = {1 / curvature:g}: every step goes the right "
-                  f"way but removes only {ratio:.2%} of the remaining distance, so it takes "
-                  f"many steps. Up to 2/L = {limit:g} is still stable.", ratio, factor)
+                  f"way but removes only {ratio * 100:.3g} % of the remaining distance, so it "
+                  f"takes many steps. Up to 2/L = {limit:g} is still stable.", ratio, factor)

@@ -69,14 +69,15 @@ def _frame_steps(n: int, max_frames: int) -> np.ndarray:
     return np.unique(np.rint(np.linspace(0, n - 1, min(n, max_frames))).astype(np.int64))
 
 
-def _animation_controls(steps: Sequence[int], y: float = -0.13) -> dict[str, Any]:
-    """Replay / Pause / Continue buttons and a step slider, under the plot."""
+def _animation_controls(steps: Sequence[int], y: float) -> dict[str, Any]:
+    """Play (from step 0) / Pause / Resume buttons and a step slider, under the plot at
+    paper height `y`."""
     buttons = [
-        {"label": "▶ Replay", "method": "animate", "args": [None, {**_PLAY, "fromcurrent": False}]},
+        {"label": "▶ Play", "method": "animate", "args": [None, {**_PLAY, "fromcurrent": False}]},
         {"label": "❚❚ Pause", "method": "animate",
          "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate",
                            "transition": {"duration": 0}}]},
-        {"label": "⏵ Continue", "method": "animate",
+        {"label": "Resume", "method": "animate",
          "args": [None, {**_PLAY, "fromcurrent": True}]},
     ]
     slider_steps = [{"label": str(int(k)), "method": "animate",
@@ -91,7 +92,7 @@ def _animation_controls(steps: Sequence[int], y: float = -0.13) -> dict[str, Any
                          "font": {"size": 11, "color": INK}, "bgcolor": "#f3f4f6",
                          "bordercolor": "#d0d4da"}],
         "sliders": [{"active": len(slider_steps) - 1, "steps": slider_steps,
-                     "x": 0.3, "len": 0.7, "y": y + 0.02, "yanchor": "top",
+                     "x": 0.3, "len": 0.7, "y": y + 0.01, "yanchor": "top",
                      "pad": {"t": 0, "b": 0}, "ticklen": 0, "font": {"size": 9, "color": MUTED},
                      "currentvalue": {"prefix": "step ", "font": {"size": 11, "color": INK},
                                       "xanchor": "right"},
@@ -256,22 +257,24 @@ def trajectory_figure(
     elif finite.size:
         span = float(finite.max() - finite.min()) or 1.0
         y2["range"] = [float(finite.min()) - 0.05 * span, float(finite.max()) + 0.05 * span]
+    animated = animate and bool(paths)
+    margin = {"l": 48, "r": 16, "t": 36, "b": 118 if animated else 44}
     layout = _base_layout(
-        height, uirevision,
-        margin={"l": 48, "r": 16, "t": 36, "b": 96 if animate and paths else 44},
+        height, uirevision, margin=margin,
         xaxis=_axis("x", domain=[0.0, 0.56], range=list(x_range), anchor="y"),
         yaxis=_axis("f(x)" if one_d else "y", range=list(y_range), anchor="x"),
         xaxis2=_axis("step", domain=[0.66, 1.0], anchor="y2",
                      range=[0, max(1, longest - 1)]),
         yaxis2=y2,
-        showlegend=True, legend=_legend_top(), hovermode="closest", dragmode="pan",
+        showlegend=True, legend={**_legend_top(), "x": 0.0, "xanchor": "left"},
+        hovermode="closest", dragmode="pan",
     )
     if not one_d:
         layout["yaxis"]["scaleanchor"] = "x"
         layout["yaxis"]["constrain"] = "domain"
         layout["xaxis"]["constrain"] = "domain"
-    if animate and paths:
-        layout.update(_animation_controls(steps))
+    if animated:  # controls 56 px below the plot area, clear of the axis titles
+        layout.update(_animation_controls(steps, -56 / (height - margin["t"] - margin["b"])))
     return _with_frames(data, layout, frames) if frames else _figure(data, layout)
 
 
@@ -363,9 +366,12 @@ def lr_scale_figure(lr: float, curvature: float, *, lr_range: tuple[float, float
         shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": a, "x1": b,
                        "y0": 0, "y1": 1, "fillcolor": REGIME_COLORS[name],
                        "line": {"width": 0}, "layer": "below"})
-        annotations.append({"x": math.log10(math.sqrt(a * b)), "y": 0.12, "xref": "x",
+        # The two narrow bands meet at 1.1/L: their labels run outwards from there.
+        anchor = {"fastest": ("right", b), "oscillating": ("left", a)}.get(
+            name, ("center", math.sqrt(a * b)))
+        annotations.append({"x": math.log10(anchor[1]), "y": 0.12, "xref": "x",
                             "yref": "paper", "text": name, "showarrow": False,
-                            "font": {"size": 11, "color": INK}})
+                            "xanchor": anchor[0], "font": {"size": 11, "color": INK}})
     for value, text in ((one, "1/L"), (two, "2/L")):
         shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": value, "x1": value,
                        "y0": 0, "y1": 1, "line": {"color": INK, "width": 1, "dash": "dot"}})
@@ -411,8 +417,8 @@ def range_test_figure(lrs: Any, losses: Any, smoothed: Any, *, suggestion: float
                        "y0": 0, "y1": 1, "line": {"color": color, "width": 2, "dash": dash}})
         annotations.append({"x": math.log10(value), "y": 1.0, "xref": "x", "yref": "paper",
                             "text": f"{text} {value:.2g}", "showarrow": False,
-                            "yanchor": "bottom", "xanchor": "left" if text == "suggested"
-                            else "right", "font": {"size": 12, "color": color}})
+                            "yanchor": "bottom", "xanchor": "right" if text == "suggested"
+                            else "left", "font": {"size": 12, "color": color}})
     if suggestion is not None and lrs.size:
         at = int(np.argmin(np.abs(np.log(lrs) - math.log(suggestion))))
         data.append({"type": "scatter", "x": [suggestion], "y": [float(smoothed_a[at])],
@@ -535,8 +541,8 @@ def plane_slice_figure(xs: Any, ys: Any, losses: Any, *, path: Any = None,
                      "hovertemplate": "epoch %{customdata}<extra></extra>"})
         data.append({"type": "scatter", "x": _f32(p[:1, 0]), "y": _f32(p[:1, 1]),
                      "mode": "markers", "name": f"epoch {epochs[0]}",
-                     "marker": {"symbol": "circle-open", "size": 13, "color": WHITE,
-                                "line": {"width": 2.5}}})
+                     "marker": {"symbol": "circle", "size": 11, "color": WHITE,
+                                "line": {"color": INK, "width": 2}}})
         data.append({"type": "scatter", "x": _f32(p[-1:, 0]), "y": _f32(p[-1:, 1]),
                      "mode": "markers", "name": f"epoch {epochs[-1]}",
                      "marker": {"symbol": "star", "size": 15, "color": "#ffd700",

@@ -134,8 +134,12 @@ def test_race_reports_first_within_eps_local_minima_and_saddle_escapes() -> None
     assert sgd.reached_step is None and sgd.reached_local_step is not None
     assert momentum.reached_step is not None
     assert result.first == ["momentum"]
+    # Reached = stays within ε to the end: from that step on, never farther.
+    distance = np.linalg.norm(momentum.positions - surface.minima[0], axis=1)
+    assert distance[momentum.reached_step:].max() <= 0.05
+    assert distance[momentum.reached_step - 1] > 0.05
     text = " ".join(result.summary())
-    assert "First within 0.05 of the minimum: SGD + momentum" in text
+    assert "First to settle within 0.05 of the minimum: SGD + momentum" in text
     assert "Stuck in the local minimum: SGD." in text
 
     escape = race(saddle(), {"sgd": {"lr": 0.05}, "adam": {"lr": 0.05}}, steps=150)
