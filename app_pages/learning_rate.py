@@ -82,7 +82,7 @@ if overshoot_tab.open:
                 [{"label": f"SGD, lr {lr:g}", "color": "#d62728",
                   "positions": path.positions, "losses": path.losses}],
                 **labs.surface_chart_kwargs(surface, 200 if surface.dims == 1 else 80),
-                height=440, uirevision=f"descent-{shape}")
+                height=480, uirevision=f"descent-{shape}")
             st.plotly_chart(figure, key="lr_descent", config={"displaylogo": False})
 
 # ----- 2. LR range test ------------------------------------------------------------------------

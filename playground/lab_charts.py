@@ -378,8 +378,13 @@ def lr_scale_figure(lr: float, curvature: float, *, lr_range: tuple[float, float
         annotations.append({"x": math.log10(value), "y": 1.0, "xref": "x", "yref": "paper",
                             "text": f"{text} = {value:.3g}", "showarrow": False,
                             "yanchor": "bottom", "font": {"size": 11, "color": INK}})
-    data = [{"type": "scatter", "x": [lr], "y": [0.55], "mode": "markers+text",
-             "text": [f"lr = {lr:.3g}"], "textposition": "top center", "name": "your rate",
+    # The label runs beside the marker, towards the middle of the axis (clear of the 1/L and
+    # 2/L labels above and the band names below).
+    right_half = math.log10(lr) > (math.log10(lo) + math.log10(hi)) / 2
+    data = [{"type": "scatter", "x": [lr], "y": [0.6], "mode": "markers+text",
+             "text": [f"lr = {lr:.3g} " if right_half else f" lr = {lr:.3g}"],
+             "textposition": "middle left" if right_half else "middle right",
+             "name": "your rate",
              "textfont": {"size": 12, "color": INK},
              "marker": {"symbol": "triangle-down", "size": 16, "color": INK},
              "hovertemplate": "lr = %{x:.4g}<extra></extra>", "showlegend": False}]

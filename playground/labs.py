@@ -169,20 +169,23 @@ def surface_chart_kwargs(surface: Surface, resolution: int = 90) -> dict[str, An
 
 
 def results_table(result: Race) -> list[dict[str, Any]]:
+    def step(value: int | None) -> str:
+        return "—" if value is None else str(value)
+
     rows = []
     for tr in result.trajectories.values():
         rows.append({"optimizer": tr.label, "lr": tr.lr,
                      "final loss": float(tr.losses[-1]),
                      "steps taken": tr.steps,
-                     f"within {result.eps:g} at step": tr.reached_step,
-                     "escaped at step": tr.escaped_step,
+                     f"within {result.eps:g} from step": step(tr.reached_step),
+                     "escaped at step": step(tr.escaped_step),
                      "outcome": tr.status})
     if result.surface.saddle is None:
         for row in rows:
             row.pop("escaped at step")
     if not result.surface.minima:
         for row in rows:
-            row.pop(f"within {result.eps:g} at step")
+            row.pop(f"within {result.eps:g} from step")
     return rows
 
 
