@@ -120,7 +120,7 @@ def test_train_lowers_test_loss_then_pause_holds(app_server: str, page: Page,
 
     control(page, "Train").click()
     first = poll(page, "epoch 5 with a test loss",
-                 "const r = reading(); return r.epoch >= 5 && r.loss !== null && r;")
+                 "const r = reading(); return r.epoch >= 5 && r.loss !== null && r.heatmap && r;")
     assert first["heatmap"], "the decision boundary heatmap is not drawn"
 
     later = poll(page, "a lower test loss and a redrawn boundary", """const r = reading();
