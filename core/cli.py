@@ -44,6 +44,14 @@ def _fail(message: str) -> int:
     return EXIT_BAD_INPUT
 
 
+def _read_text(path: Path) -> str | int:
+    """The file's text, or the CLI's exit status after saying why it cannot be read."""
+    try:
+        return path.read_text()
+    except OSError as exc:
+        return _fail(f"cannot read {path}: {exc.strerror}")
+
+
 def train(args: argparse.Namespace) -> int:
     from core.config import RunConfig
     from core.errors import ConfigError
@@ -52,10 +60,9 @@ def train(args: argparse.Namespace) -> int:
     from core.train import Job
 
     path = Path(args.config)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        return _fail(f"cannot read {path}: {exc.strerror}")
+    text = _read_text(path)
+    if isinstance(text, int):
+        return text
     try:
         config = RunConfig.from_json(text)
         if args.epochs is not None:
@@ -123,10 +130,9 @@ def lr_find(args: argparse.Namespace) -> int:
     from core.threads import BUDGET
 
     path = Path(args.config)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        return _fail(f"cannot read {path}: {exc.strerror}")
+    text = _read_text(path)
+    if isinstance(text, int):
+        return text
     try:
         config = RunConfig.from_json(text)
         BUDGET.configure(reserve=0)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from playground.charts import _figure  # unvalidated fast wrap, shared by every chart module
 from playground.colors import BLUE, DIVERGING_COLORSCALE, INK, MUTED, WHITE, diverging_rgb
 
 __all__ = [
@@ -92,17 +93,6 @@ def colorscale(cmap: Cmap) -> list[list[float | str]]:
 
 
 # --------------------------------------------------------------------------- figures
-
-
-def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
-    """Wrap plain dicts without per-property validation (see playground.charts._figure); the
-    tests re-validate every builder's output. Validation is back on for later edits."""
-    fig = go.Figure({"data": data, "layout": layout}, _validate=False)
-    fig._validate = True
-    fig.layout._validate = True
-    for trace in fig.data:
-        trace._validate = True
-    return fig
 
 
 def _base_layout(height: int, uirevision: str, **extra: Any) -> dict[str, Any]:
