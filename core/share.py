@@ -54,7 +54,8 @@ def decode_layers(text: str) -> list[dict[str, Any]]:
     return layers
 
 
-_OPTIONAL_INTS = ("training.early_stopping", "dataset.subset", "dataset.image_size")
+_OPTIONAL_INTS = ("training.early_stopping", "dataset.subset", "dataset.image_size",
+                  "dataset.crop")
 
 
 def _encode_value(value: Any) -> str:

@@ -125,11 +125,17 @@ class Job:
                 y.to(self.device))
 
     def _class_weights(self) -> torch.Tensor | None:
-        """'balanced': weight each class by n / (k * count), so rare classes count as much."""
-        if self.config.training.class_weights != "balanced" or self.head.task != "classification":
+        """'balanced': weight each class by n / (k * count), so rare classes count as much;
+        'sqrt': by the square root of that, normalised to the same mean weight per sample."""
+        rule = self.config.training.class_weights
+        if rule == "none" or self.head.task != "classification":
             return None
         counts = torch.bincount(self.dataset.y_train.long(), minlength=self.head.n_classes)
-        weights = len(self.dataset.y_train) / (self.head.n_classes * counts.clamp_min(1).float())
+        counts = counts.clamp_min(1).float()
+        weights = len(self.dataset.y_train) / (self.head.n_classes * counts)
+        if rule == "sqrt":
+            weights = weights.sqrt()
+            weights = weights * counts.sum() / (weights * counts).sum()
         return weights.to(self.device)
 
     def _take_over(self, old: Job) -> None:

@@ -100,9 +100,11 @@ def training_panel(page: str) -> None:
          with_value([8, 16, 32, 64, 128, 256, 512], training["batch_size"]))
     bind(page, "training", "epochs", st.number_input, "Epochs", min_value=1, max_value=500,
          step=1)
-    bind(page, "training", "class_weights", st.selectbox, "Class weights", ["none", "balanced"],
+    bind(page, "training", "class_weights", st.selectbox, "Class weights",
+         ["none", "sqrt", "balanced"],
          format_func={"none": "none (every image counts the same)",
-                      "balanced": "balanced (rare classes count more)"}.get)
+                      "sqrt": "milder (by 1/√frequency)",
+                      "balanced": "balanced (rare classes count as much)"}.get)
     on = bind_value(page, "early_stopping_on", training["early_stopping"] is not None,
                     st.toggle, "Early stopping on validation loss")
     training["early_stopping"] = (bind_value(page, "patience", training["early_stopping"] or 3,

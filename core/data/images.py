@@ -203,6 +203,11 @@ def validate_image(config) -> None:
                                           or not 8 <= config.image_size <= 256):
         raise ConfigError(f"dataset.image_size must be between 8 and 256 pixels, or null, not "
                           f"{config.image_size!r}")
+    crop = config.crop
+    if crop is not None and (not isinstance(crop, int) or isinstance(crop, bool)
+                             or not 8 <= crop <= 256):
+        raise ConfigError(f"dataset.crop must be between 8 and 256 pixels, or null, not "
+                          f"{config.crop!r}")
     if not isinstance(config.augment, dict):
         raise ConfigError("dataset.augment must be an object such as {\"shift\": 2}")
     for key, value in config.augment.items():
@@ -242,7 +247,19 @@ def _split(n: int, fraction: float, rng: np.random.Generator, labels: np.ndarray
     return np.flatnonzero(~mask), np.flatnonzero(mask)
 
 
-def _to_tensor(x: np.ndarray, size: int | None) -> torch.Tensor:
+def central_crop(x: np.ndarray, crop: int | None) -> np.ndarray:
+    """The central crop×crop pixels of NHWC images (all of them when crop is None)."""
+    if crop is None:
+        return x
+    h, w = x.shape[1:3]
+    if crop > min(h, w):
+        raise ConfigError(f"dataset.crop is {crop} pixels, but the images are only {w}×{h}")
+    top, left = (h - crop) // 2, (w - crop) // 2
+    return x[:, top:top + crop, left:left + crop]
+
+
+def _to_tensor(x: np.ndarray, size: int | None, crop: int | None = None) -> torch.Tensor:
+    x = central_crop(x, crop)
     t = torch.from_numpy(np.ascontiguousarray(x)).permute(0, 3, 1, 2).float().div_(255.0)
     if size is not None and t.shape[-1] != size:
         out = [F.interpolate(t[i:i + 1024], size=(size, size), mode="bilinear",
@@ -271,7 +288,8 @@ def make_image_dataset(config, progress: Progress | None = None) -> Dataset:
     train = train[order]
 
     size = config.image_size
-    xt, xv, xs = (_to_tensor(a, size) for a in (x_train[train], x_train[val], x_test))
+    xt, xv, xs = (_to_tensor(a, size, config.crop)
+                  for a in (x_train[train], x_train[val], x_test))
     mean = std = None
     if config.normalization == "standardize":
         mean = xt.mean(dim=(0, 2, 3), keepdim=True)

@@ -69,6 +69,24 @@ def test_smooth_vs_disk_task_and_resizing(data_dir: Path) -> None:
     assert d.x_train.shape[1:] == (3, 32, 32)
 
 
+def test_central_crop_keeps_the_middle_then_resizes(data_dir: Path) -> None:
+    from core.data.images import central_crop
+
+    full = load_dataset(DatasetConfig(name="galaxy_zoo"))
+    cropped = load_dataset(DatasetConfig(name="galaxy_zoo", crop=45))
+    assert cropped.x_train.shape[1:] == (3, 45, 45)
+    assert torch.equal(cropped.x_train, full.x_train[:, :, 12:57, 12:57])
+    both = load_dataset(DatasetConfig(name="galaxy_zoo", crop=45, image_size=32))
+    assert both.input_shape == (3, 32, 32)
+    x = np.arange(2 * 5 * 6 * 1).reshape(2, 5, 6, 1)
+    assert central_crop(x, 3)[0, :, :, 0].tolist() == x[0, 1:4, 1:4, 0].tolist()
+    assert central_crop(x, None) is x
+    with pytest.raises(ConfigError, match="crop is 8 pixels, but the images are only 6×5"):
+        central_crop(x, 8)
+    with pytest.raises(ConfigError, match="dataset.crop must be between 8 and 256"):
+        make_config(dataset={"name": "galaxy_zoo", "crop": 4})
+
+
 def test_subset_and_standardisation(data_dir: Path) -> None:
     d = load_dataset(DatasetConfig(name="mnist", subset=100, normalization="standardize"))
     assert len(d.x_train) + len(d.x_val) == 100
@@ -148,6 +166,32 @@ def test_cnn_job_monitors_validation_and_reports_confusion(data_dir: Path) -> No
     assert np.array(last["val_confusion"]).sum() == len(job.dataset.x_val)
     test = job.test_metrics()
     assert np.array(test["test_confusion"]).sum() == len(job.dataset.x_test)
+
+
+def test_class_weights_balanced_and_sqrt_follow_the_class_counts() -> None:
+    from core.data.base import Dataset
+    from core.train import Job
+
+    y = torch.tensor([0] * 6 + [1] * 3 + [2] * 1)  # counts 6, 3, 1
+    x = torch.zeros(10, 1, 4, 4)
+    dataset = Dataset("tiny", "classification", x, y, x, y, (1, 4, 4),
+                      class_names=["a", "b", "c"])
+
+    def weights(rule: str):
+        config = make_config(dataset={"name": "digits"},
+                             network={"layers": [{"type": "flatten"}]},
+                             training={"loss": "cce", "class_weights": rule})
+        return Job(config, dataset)._class_weights()
+
+    assert weights("none") is None
+    balanced = weights("balanced")
+    assert balanced.tolist() == pytest.approx([10 / 18, 10 / 9, 10 / 3])
+    sqrt = weights("sqrt")
+    raw = torch.tensor([10 / 18, 10 / 9, 10 / 3]).sqrt()
+    expected = raw * 10 / float((raw * torch.tensor([6.0, 3.0, 1.0])).sum())
+    assert sqrt.tolist() == pytest.approx(expected.tolist())
+    assert float((sqrt * torch.tensor([6.0, 3.0, 1.0])).sum()) == pytest.approx(10.0)
+    assert sqrt[2] / sqrt[0] == pytest.approx(6 ** 0.5)  # milder than balanced's 6
 
 
 def test_galaxy10_hdf5_is_read_and_mapped_to_morphologies(tmp_path: Path,
