@@ -12,7 +12,7 @@ from core.config import RunConfig
 from core.data import Dataset
 from core.errors import ConfigError
 from core.initializers import initialize
-from core.layers import LAYERS, Maxout, Shape, infer_shapes, with_defaults
+from core.layers import LAYERS, Maxout, Shape, infer_shapes, is_trainable, with_defaults
 from core.losses import Head, make_head
 
 MAX_PARAMETERS = 20_000_000
@@ -52,15 +52,17 @@ def layer_label(spec: dict) -> str:
     kind = spec["type"]
     if kind == "dense":
         act = spec["activation"] + (f" ×{spec['pieces']}" if spec["activation"] == "maxout" else "")
-        return f"Dense ({spec['units']}, {act})"
-    if kind == "conv2d":
-        return (f"Conv2D ({spec['filters']}, {spec['kernel']}×{spec['kernel']}, "
-                f"{spec['activation']})")
-    if kind in ("maxpool", "avgpool"):
-        return f"{LAYERS[kind].label} ({spec['size']}×{spec['size']})"
-    if kind == "dropout":
-        return f"Dropout ({spec['rate']:g})"
-    return LAYERS[kind].label
+        label = f"Dense ({spec['units']}, {act})"
+    elif kind == "conv2d":
+        label = (f"Conv2D ({spec['filters']}, {spec['kernel']}×{spec['kernel']}, "
+                 f"{spec['activation']})")
+    elif kind in ("maxpool", "avgpool"):
+        label = f"{LAYERS[kind].label} ({spec['size']}×{spec['size']})"
+    elif kind == "dropout":
+        label = f"Dropout ({spec['rate']:g})"
+    else:
+        label = LAYERS[kind].label
+    return label + ("" if is_trainable(spec) else " · frozen")
 
 
 def build_model(config: RunConfig, dataset: Dataset) -> BuiltModel:
@@ -88,6 +90,21 @@ def build_model(config: RunConfig, dataset: Dataset) -> BuiltModel:
     return BuiltModel(model, head, rows)
 
 
+class Frozen(nn.Sequential):
+    """A layer whose weights and batch-norm statistics stay as they are (`"trainable": false`):
+    no gradients, and always in eval mode, so a batch of new images cannot shift the running
+    statistics the later layers were trained on."""
+
+    def __init__(self, *modules: nn.Module):
+        super().__init__(*modules)
+        for p in self.parameters():
+            p.requires_grad_(False)
+        super().train(False)
+
+    def train(self, mode: bool = True) -> Frozen:
+        return super().train(False)
+
+
 def _make_blocks(specs: list[dict], shapes: list[Shape], in_shape: Shape, head: Head,
                  dropout: float) -> tuple[OrderedDict[str, nn.Module], list[SummaryRow]]:
     blocks: OrderedDict[str, nn.Module] = OrderedDict()
@@ -96,7 +113,7 @@ def _make_blocks(specs: list[dict], shapes: list[Shape], in_shape: Shape, head: 
         modules = LAYERS[spec["type"]].make(spec, in_shape)
         if dropout > 0 and spec["type"] == "dense":
             modules.append(nn.Dropout(dropout))
-        block = nn.Sequential(*modules)
+        block = nn.Sequential(*modules) if is_trainable(spec) else Frozen(*modules)
         blocks[f"layer{i}"] = block
         rows.append(SummaryRow(f"layer{i}", layer_label(spec), shape, _count(block)))
         in_shape = shape
@@ -127,4 +144,5 @@ def dense_weights(model: nn.Sequential) -> list[torch.Tensor]:
 
 def penalty_weights(model: nn.Module) -> list[torch.Tensor]:
     """Weights that L1/L2 act on: matrices and kernels, not biases or batch-norm scales."""
-    return [m.weight for m in model.modules() if isinstance(m, nn.Linear | nn.Conv2d)]
+    return [m.weight for m in model.modules()
+            if isinstance(m, nn.Linear | nn.Conv2d) and m.weight.requires_grad]

@@ -16,6 +16,7 @@ from core.losses import LOSSES
 from core.optimizers import OPTIMIZERS
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
+LR_SCHEDULES = ("constant", "cosine")
 
 
 def _default_layers() -> list[dict[str, Any]]:
@@ -84,6 +85,9 @@ class TrainingConfig:
     """Patience in epochs without a better test loss; None switches early stopping off."""
     seed: int = 0
     device: str = "auto"
+    lr_schedule: str = "constant"
+    """"cosine" lowers the learning rate along half a cosine from `lr` towards 0 over the
+    planned epochs (Loshchilov & Hutter 2017): big steps first, fine ones at the end."""
     class_weights: str = "none"
     """"balanced" weights the loss by inverse class frequency (imbalanced data); "sqrt" by its
     inverse square root, a milder push that costs the common classes less."""
@@ -163,6 +167,7 @@ class RunConfig:
         _integer("training.seed", t.seed, low=0)
         _choice("training.device", t.device, DEVICES)
         _choice("training.class_weights", t.class_weights, ("none", "balanced", "sqrt"))
+        _choice("training.lr_schedule", t.lr_schedule, LR_SCHEDULES)
 
     def architecture_key(self) -> str:
         """What, when changed, needs fresh weights: data, network, loss head, dropout, seed."""

@@ -172,10 +172,23 @@ LAYERS: dict[str, LayerType] = {
 }
 
 
+COMMON_KEYS = ("trainable",)
+"""Settings every layer type accepts: `"trainable": false` freezes the layer's weights (and its
+batch-norm statistics) — transfer learning retrains only the layers after it."""
+
+
 def with_defaults(layer: dict) -> dict:
-    """The spec with every parameter of its type filled in (validated specs only)."""
+    """The spec with every parameter of its type filled in (validated specs only); a frozen
+    layer keeps its `"trainable": false`."""
     kind = LAYERS[layer["type"]]
-    return {"type": layer["type"], **{k: layer.get(k, p.default) for k, p in kind.params.items()}}
+    spec = {"type": layer["type"], **{k: layer.get(k, p.default) for k, p in kind.params.items()}}
+    if layer.get("trainable", True) is False:
+        spec["trainable"] = False
+    return spec
+
+
+def is_trainable(layer: dict) -> bool:
+    return layer.get("trainable", True) is not False
 
 
 def validate_layer(index: int, layer: Any) -> None:
@@ -189,6 +202,10 @@ def validate_layer(index: int, layer: Any) -> None:
     kind = LAYERS[layer["type"]]
     for key, value in layer.items():
         if key == "type":
+            continue
+        if key == "trainable":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: trainable must be true or false, not {value!r}")
             continue
         if key not in kind.params:
             raise ConfigError(f"{where} ({kind.label}): unknown setting '{key}'"

@@ -47,10 +47,13 @@ class Job:
     def __init__(self, config: RunConfig, dataset: Dataset | None = None, *,
                  budget: ThreadBudget | None = None, owner_timeout_s: float | None = None,
                  progress_every_s: float = 0.2, max_events: int = 5000,
-                 continue_from: Job | None = None):
+                 continue_from: Job | None = None,
+                 warm_start: dict[str, torch.Tensor] | None = None):
         """`continue_from`: a finished/stopped job of the same architecture whose weights,
         optimizer state, counters and history this job picks up (e.g. more epochs after the
-        run finished, or play after the page was away and the old thread ended itself)."""
+        run finished, or play after the page was away and the old thread ended itself).
+        `warm_start`: pretrained weights to begin from (transfer learning); every tensor whose
+        name and shape match is loaded, the rest (a new output layer) keeps its fresh start."""
         config.validate()
         self.config = config.copy()
         self.dataset = dataset if dataset is not None else load_dataset(config.dataset)
@@ -58,6 +61,9 @@ class Job:
         self.head = self.built.head
         self.device = resolve_device(self.config.training.device)
         self.model = self.built.model.to(self.device)
+        self.warm_started: list[str] = []
+        if warm_start is not None:
+            self.warm_started = load_matching(self.model, warm_start)
         self.initial_state = _clone_state(self.model)
         self.budget = budget or BUDGET
         self.owner_timeout_s = owner_timeout_s
@@ -327,6 +333,7 @@ class Job:
             self._optimizer = make_optimizer(self.model.parameters(), training)
         else:
             update_hyperparameters(self._optimizer, training)
+        self._set_epoch_lr()
         if training.early_stopping != old.early_stopping:
             self._stale_epochs = 0
 
@@ -372,6 +379,7 @@ class Job:
         running_acc = head.task == "classification" and n > FULL_TRAIN_EVAL_LIMIT
         augment = self.dataset.augment
         if self._pos == 0:
+            self._set_epoch_lr()
             self._perm = torch.randperm(n, generator=self._generator).to(self.device)
             self._run_loss, self._run_correct, self._run_seen = 0.0, 0, 0
         perm = self._perm
@@ -415,6 +423,19 @@ class Job:
         self.epoch += 1
         return self._end_epoch(running_acc)
 
+    def epoch_lr(self, epoch: int | None = None) -> float:
+        """The learning rate of epoch `epoch` (0-based; default the next one to run)."""
+        t = self._training
+        epoch = self.epoch if epoch is None else epoch
+        if t.lr_schedule == "cosine":
+            return t.lr * 0.5 * (1 + math.cos(math.pi * min(epoch, t.epochs) / max(1, t.epochs)))
+        return t.lr
+
+    def _set_epoch_lr(self) -> None:
+        lr = self.epoch_lr()
+        for group in self._optimizer.param_groups:
+            group["lr"] = lr
+
     def _diverged(self, value: float) -> bool:
         with torch.no_grad():
             torch._foreach_copy_(self._state_tensors, self._shadow)
@@ -432,7 +453,8 @@ class Job:
             if running_acc:
                 metrics["train_accuracy"] = self._run_correct / max(1, self._run_seen)
         record = {"epoch": self.epoch, "step": self.step_count, **metrics,
-                  "lr": self._training.lr, "elapsed_s": time.monotonic() - self.started_at}
+                  "lr": self.epoch_lr(self.epoch - 1),
+                  "elapsed_s": time.monotonic() - self.started_at}
         self.history.append(record)
         self._emit("epoch", **record)
         if not math.isfinite(metrics["train_loss"]):
@@ -568,6 +590,14 @@ def _penalty(weights: list[torch.Tensor], l1: float, l2: float) -> torch.Tensor:
         if l2:
             total = total + l2 * (w * w).sum()
     return total
+
+
+def load_matching(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> list[str]:
+    """Copy the tensors of `state` whose name and shape match into `model`; their names."""
+    own = model.state_dict()
+    taken = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    model.load_state_dict(taken, strict=False)
+    return sorted(taken)
 
 
 def _clone_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:

@@ -96,6 +96,9 @@ def training_panel(page: str) -> None:
          format_func=lambda n: OPTIMIZERS[n].label)
     bind(page, "training", "lr", st.select_slider, "Learning rate",
          with_value(LEARNING_RATES, training["lr"]), format_func=fmt_number)
+    bind(page, "training", "lr_schedule", st.selectbox, "Learning-rate schedule",
+         ["constant", "cosine"],
+         format_func={"constant": "constant", "cosine": "cosine decay to 0 over the epochs"}.get)
     bind(page, "training", "batch_size", st.select_slider, "Batch size",
          with_value([8, 16, 32, 64, 128, 256, 512], training["batch_size"]))
     bind(page, "training", "epochs", st.number_input, "Epochs", min_value=1, max_value=500,

@@ -87,7 +87,8 @@ def stack_editor(page: str) -> None:
         ]
         with st.container(border=True):
             head = st.columns([3, 0.6, 0.6], vertical_alignment="center")
-            head[0].markdown(f"**{i + 1}. {kind.label}**")
+            frozen = "" if spec.get("trainable", True) else " · frozen (weights kept as loaded)"
+            head[0].markdown(f"**{i + 1}. {kind.label}**{frozen}")
             head[1].button(
                 "",
                 icon=":material/arrow_upward:",

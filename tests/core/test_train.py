@@ -373,3 +373,52 @@ def test_the_event_buffer_is_bounded_and_keeps_the_newest():
     assert [e["seq"] for e in events] == [job.last_seq - 2, job.last_seq - 1, job.last_seq]
     assert [e["type"] for e in events] == ["epoch", "end", "state"]
     assert job.poll(job.last_seq - 1) == events[-1:]
+
+
+def test_cosine_schedule_lowers_the_rate_each_epoch_and_records_it():
+    config = make_config(dataset={"name": "xor", "samples": 40},
+                         network={"layers": [dense(4)]},
+                         training={"lr": 0.1, "epochs": 4, "lr_schedule": "cosine"})
+    job = run_to_end(config)
+    rates = [h["lr"] for h in job.history]
+    assert rates == pytest.approx([0.1 * 0.5 * (1 + math.cos(math.pi * e / 4))
+                                   for e in range(4)])
+    assert rates[0] == pytest.approx(0.1) and rates[2] == pytest.approx(0.05)
+    constant = run_to_end(make_config(dataset={"name": "xor", "samples": 40},
+                                      network={"layers": [dense(4)]},
+                                      training={"lr": 0.1, "epochs": 2}))
+    assert [h["lr"] for h in constant.history] == [0.1, 0.1]
+    with pytest.raises(ConfigError, match="training.lr_schedule"):
+        make_config(training={"lr_schedule": "step"})
+
+
+def test_frozen_layers_keep_weights_and_batchnorm_statistics_while_the_rest_learns():
+    from tests.core.helpers import tensor_dataset
+
+    layers = [{"type": "conv2d", "filters": 4, "kernel": 3, "trainable": False},
+              {"type": "batchnorm", "trainable": False},
+              {"type": "flatten"}, dense(8, "relu")]
+    config = make_config(dataset={"name": "xor"}, network={"layers": layers},
+                         training={"loss": "cce", "optimizer": "adam", "lr": 0.01,
+                                   "epochs": 3, "batch_size": 4})
+    dataset = tensor_dataset((1, 6, 6), classes=3, n=24)
+    base = build_model(make_config(dataset={"name": "xor"},
+                                   network={"layers": [{k: v for k, v in layer.items()
+                                                        if k != "trainable"}
+                                                       for layer in layers]},
+                                   training={"loss": "cce", "seed": 5}), dataset).model
+    warm = {k: v for k, v in base.state_dict().items() if not k.startswith("output.")}
+    job = Job(config, dataset, warm_start=warm)
+    assert "layer1.0.weight" in job.warm_started and not any(
+        k.startswith("output.") for k in job.warm_started)
+    before = {k: v.clone() for k, v in job.model.state_dict().items()}
+    job.start()
+    job.join()
+    after = job.model.state_dict()
+    for name in ("layer1.0.weight", "layer1.0.bias", "layer2.0.weight",
+                 "layer2.0.running_mean", "layer2.0.running_var"):
+        assert torch.equal(after[name], warm[name]), name
+    assert not torch.equal(after["layer4.0.weight"], before["layer4.0.weight"])
+    assert "frozen" in job.built.summary[0].label
+    with pytest.raises(ConfigError, match="trainable must be true or false"):
+        make_config(network={"layers": [dense(4, trainable="no")]})
