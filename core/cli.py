@@ -3,6 +3,7 @@
     python -m core train CONFIG.json [--out MODEL.safetensors] [--epochs N] [--progress]
     python -m core lr-find CONFIG.json [--steps N] [--start-lr A] [--end-lr B]
     python -m core predict-digit IMAGE... [--model NAME]
+    python -m core predict-galaxy FILE... [--model NAME] [--framing auto|galaxy_zoo|full|manual]
 
 Prints one JSON object per line: an `epoch` line per epoch, then an `end` line with the outcome
 (finished, early_stopped, diverged, stopped) and the saved model's path. A bad config prints the
@@ -18,6 +19,12 @@ suggested rate.
 read or holds no digit. NAME: mnist_cnn (default), mnist_mlp, or a .safetensors path. Exit
 status: 0 when at least one file got a digit, 1 when none did, 2 when the model is missing or is
 not a digit classifier.
+
+`predict-galaxy` prepares each picture (JPEG, PNG, TIFF, GIF or FITS) the way the "Classify
+galaxies" page does — stretch raw data, auto-frame the central galaxy like the training
+cut-outs, resize — and prints one JSON line per file: `file`, `class`, `confidence`,
+`probabilities` keyed by class name, or `file` and `error`. NAME: galaxy_cnn (default) or a
+.safetensors path. Exit status as for predict-digit.
 """
 
 from __future__ import annotations
@@ -173,6 +180,31 @@ def predict_digit(args: argparse.Namespace) -> int:
     return 0 if worked else EXIT_NO_RESULT
 
 
+def predict_galaxy(args: argparse.Namespace) -> int:
+    from core.digits import ModelMissing
+    from core.errors import ConfigError
+    from core.galaxy import PrepOptions, classify_bytes, load_galaxy_model
+    from core.threads import BUDGET
+
+    BUDGET.configure(reserve=0)
+    try:
+        model = load_galaxy_model(args.model)
+    except (ModelMissing, ConfigError) as exc:
+        return _fail(str(exc))
+    options = PrepOptions(framing=args.framing, zoom=args.zoom, stretch=args.stretch)
+    worked = 0
+    for name in args.files:
+        try:
+            data = Path(name).read_bytes()
+        except OSError as exc:
+            _line({"file": name, "error": f"cannot read {name}: {exc.strerror or exc}"})
+            continue
+        result = classify_bytes(name, data, model, options, with_cam=False)
+        _line(result.as_json())
+        worked += result.prediction is not None
+    return 0 if worked else EXIT_NO_RESULT
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -193,5 +225,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default="mnist_cnn",
                    help="mnist_cnn (default), mnist_mlp, or a path to a .safetensors model")
     p.set_defaults(func=predict_digit)
+    p = sub.add_parser("predict-galaxy", help="classify galaxy morphology in image/FITS files")
+    p.add_argument("files", nargs="+", metavar="FILE", help="JPEG / PNG / TIFF / GIF / FITS")
+    p.add_argument("--model", default="galaxy_cnn",
+                   help="galaxy_cnn (default) or a path to a .safetensors model")
+    p.add_argument("--framing", default="auto", choices=("auto", "galaxy_zoo", "full", "manual"),
+                   help="auto: find the galaxy and frame it like the training images (default)")
+    p.add_argument("--zoom", type=float, default=1.0,
+                   help="share of the picture kept with --framing manual (1.0)")
+    p.add_argument("--stretch", default="asinh", choices=("asinh", "log", "linear"),
+                   help="for FITS and 16-bit data (asinh)")
+    p.set_defaults(func=predict_galaxy)
     args = parser.parse_args(argv)
     return args.func(args)

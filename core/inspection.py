@@ -206,7 +206,9 @@ def grad_cam(model: nn.Sequential, image: torch.Tensor, target: int) -> np.ndarr
     model.eval()
     try:
         model.zero_grad(set_to_none=True)
-        model(image.unsqueeze(0))[0, target].backward()
+        # an input that needs gradients keeps the graph even when every layer is frozen
+        x = image.unsqueeze(0).detach().clone().requires_grad_(True)
+        model(x)[0, target].backward()
     finally:
         handle.remove()
         model.train(was_training)

@@ -235,7 +235,7 @@ def _apply_task(x: np.ndarray, y: np.ndarray, task: Task) -> tuple[np.ndarray, n
     return x[keep], mapped[keep]
 
 
-def _split(n: int, fraction: float, rng: np.random.Generator, labels: np.ndarray):
+def stratified_split(n: int, fraction: float, rng: np.random.Generator, labels: np.ndarray):
     """Stratified: each class keeps its share in both parts (rare classes matter here)."""
     take = []
     for c in np.unique(labels):
@@ -275,7 +275,7 @@ def make_image_dataset(config, progress: Progress | None = None) -> Dataset:
     rng = np.random.default_rng(config.seed)
     x_train, y_train = _apply_task(x_train, y_train, task)
     if x_test is None:
-        keep, test = _split(len(y_train), config.test_fraction, rng, y_train)
+        keep, test = stratified_split(len(y_train), config.test_fraction, rng, y_train)
         x_test, y_test = x_train[test], y_train[test]
         x_train, y_train = x_train[keep], y_train[keep]
     else:
@@ -283,7 +283,7 @@ def make_image_dataset(config, progress: Progress | None = None) -> Dataset:
     if config.subset is not None and config.subset < len(y_train):
         pick = rng.permutation(len(y_train))[: config.subset]
         x_train, y_train = x_train[pick], y_train[pick]
-    train, val = _split(len(y_train), config.val_fraction, rng, y_train)
+    train, val = stratified_split(len(y_train), config.val_fraction, rng, y_train)
     order = rng.permutation(len(train))
     train = train[order]
 

@@ -1,0 +1,305 @@
+"""Galaxy models for the "Classify galaxies" page and `python -m core predict-galaxy`: load the
+shipped galaxy CNN (or a session's own), prepare any picture the way its training images were
+made, and say what it sees — probabilities, the top class in words, and a Grad-CAM map of the
+pixels that drove it. No Streamlit here.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from core.errors import ConfigError
+from core.galaxy_prep import PreparedGalaxy, prepare_galaxy
+from core.losses import Head
+from core.preprocess import ImageRefused
+from core.sky_files import choose_planes, read_sky_file
+
+DEFAULT_MODEL = "galaxy_cnn"
+GALAXY_SOURCES = ("galaxy_zoo", "galaxy10_sdss", "galaxy10_decals")
+FRAME_SIDE = {"galaxy_zoo": 69, "galaxy10_sdss": 69, "galaxy10_decals": 256}
+"""Side of the stored training cut-outs, before a config's crop and resize."""
+DESCRIPTIONS = {
+    "elliptical": "A smooth, rounded ball of mostly old, red stars: no disk, no spiral arms.",
+    "spiral": "A flat disk seen face-on or tilted, with arms of young blue stars winding out "
+              "from a central bulge.",
+    "edge-on": "A disk galaxy seen from the side: a thin bright streak, often split by a dark "
+               "dust lane.",
+    "merger": "Two or more galaxies colliding: double nuclei, tidal tails and distorted shapes.",
+    "smooth": "Smooth and featureless: an elliptical galaxy or a disk without visible structure.",
+    "disk": "A galaxy with a disk: spiral arms, a bar, or the thin profile of a disk seen "
+            "edge-on.",
+    "round smooth": "A smooth, round galaxy with no disk features.",
+    "in-between smooth": "A smooth galaxy, somewhat elongated.",
+    "cigar-shaped smooth": "A smooth, strongly elongated galaxy.",
+    "disturbed": "A galaxy whose shape is disturbed, often by a neighbour's pull.",
+}
+
+
+@dataclass
+class PrepOptions:
+    """How a picture is turned into the network's input (see core.galaxy_prep)."""
+
+    framing: str = "auto"
+    zoom: float = 1.0
+    stretch: str = "asinh"
+    low: float = 10.0
+    high: float = 99.8
+    plane: int | None = None
+    """For a FITS cube: the plane to use (default the first) ..."""
+    rgb: tuple[int, int, int] | None = None
+    """... or three planes shown as red, green and blue."""
+
+
+@dataclass
+class Prediction:
+    probabilities: np.ndarray
+    class_names: list[str]
+    view: np.ndarray
+    """(H, W, 3) 0-1: exactly the pixels the network saw, before standardisation."""
+    cam: np.ndarray | None = None
+    """(H, W) 0-1 Grad-CAM of the top class on `view` (None without convolutions)."""
+
+    @property
+    def top(self) -> int:
+        return int(np.argmax(self.probabilities))
+
+    @property
+    def label(self) -> str:
+        return self.class_names[self.top]
+
+    @property
+    def confidence(self) -> float:
+        return float(self.probabilities[self.top])
+
+    @property
+    def description(self) -> str:
+        return describe(self.label)
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: round(float(p), 6)
+                for name, p in zip(self.class_names, self.probabilities, strict=True)}
+
+
+def describe(name: str) -> str:
+    return DESCRIPTIONS.get(name.lower(), f"The class the model was taught to call '{name}'.")
+
+
+@dataclass
+class GalaxyModel:
+    """A classifier of colour galaxy images with everything its input needs."""
+
+    model: nn.Module
+    head: Head
+    input_shape: tuple[int, int, int]
+    class_names: list[str]
+    mean: np.ndarray | None = None
+    std: np.ndarray | None = None
+    crop: int | None = None
+    """The config's central crop of the training frame (None: the whole frame)."""
+    frame: int = 69
+    """Side of the training frame the crop is taken from."""
+    name: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    source: str = "galaxy_zoo"
+    config: Any = None
+    """The RunConfig it was trained with (fine-tuning starts from it)."""
+
+    @property
+    def seen_share(self) -> float:
+        """The share of the framed picture the network sees (its crop of the frame)."""
+        return 1.0 if self.crop is None else self.crop / self.frame
+
+    def view(self, framed: np.ndarray) -> np.ndarray:
+        """(frame, frame, 3) framed picture → the (H, W, 3) pixels the network sees."""
+        return self.tensor(framed, standardise=False)[0].permute(1, 2, 0).numpy().copy()
+
+    def tensor(self, framed: np.ndarray | Sequence[np.ndarray], standardise: bool = True
+               ) -> torch.Tensor:
+        """Framed pictures (frame, frame, 3) 0-1, one or a stack, → the model's batch: central
+        crop, resize, standardise, exactly as core.data.images made the training set."""
+        from core.data.images import central_crop
+
+        a = np.asarray(framed, dtype=np.float32)
+        a = a[None] if a.ndim == 3 else a
+        if a.shape[1] != self.frame or a.shape[2] != self.frame:
+            raise ValueError(f"expected pictures framed to {self.frame}×{self.frame}, got "
+                             f"{a.shape[2]}×{a.shape[1]}")
+        a = central_crop(a, self.crop)
+        x = torch.from_numpy(np.ascontiguousarray(a)).permute(0, 3, 1, 2)
+        _, h, w = self.input_shape
+        if tuple(x.shape[-2:]) != (h, w):
+            x = torch.nn.functional.interpolate(x, size=(h, w), mode="bilinear",
+                                                antialias=True, align_corners=False)
+        x = x.clamp(0, 1)
+        if standardise and self.mean is not None and self.std is not None:
+            m = torch.as_tensor(self.mean, dtype=torch.float32).reshape(1, -1, 1, 1)
+            s = torch.as_tensor(self.std, dtype=torch.float32).reshape(1, -1, 1, 1)
+            x = (x - m) / s.clamp_min(1e-6)
+        return x
+
+    @torch.no_grad()
+    def probabilities(self, framed: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
+        """(N, classes) for a stack of framed pictures (or (classes,) for one)."""
+        single = np.asarray(framed).ndim == 3
+        was = self.model.training
+        self.model.eval()
+        try:
+            device = next(self.model.parameters()).device
+            out = [self.head.probabilities(self.model(batch.to(device))).cpu()
+                   for batch in self.tensor(framed).split(256)]
+        finally:
+            self.model.train(was)
+        p = torch.cat(out).numpy().astype(np.float64)
+        return p[0] if single else p
+
+    def predict(self, framed: np.ndarray, with_cam: bool = True) -> Prediction:
+        from core.inspection import grad_cam
+
+        p = self.probabilities(framed)
+        cam = None
+        if with_cam:
+            device = next(self.model.parameters()).device
+            cam = grad_cam(self.model, self.tensor(framed)[0].to(device), int(np.argmax(p)))
+        return Prediction(p, list(self.class_names), self.view(framed), cam)
+
+
+def check_galaxy_model(head: Head, input_shape: Sequence[int], class_names: Sequence[str],
+                       what: str = "this model") -> None:
+    """ConfigError unless the model sorts colour images into classes."""
+    if head.task != "classification" or len(class_names) < 2 or len(input_shape) != 3:
+        raise ConfigError(f"{what} is not an image classifier")
+    if int(input_shape[0]) != 3:
+        raise ConfigError(f"{what} takes grey images; galaxy models take colour (3 channels)")
+
+
+def galaxy_model_from(model: nn.Module, head: Head, config, input_shape: Sequence[int],
+                      class_names: Sequence[str], normalization: tuple[Any, Any] = (None, None),
+                      *, name: str = "", metrics: dict[str, Any] | None = None) -> GalaxyModel:
+    """Wrap a trained network (shipped, trained on the Images page, or fine-tuned)."""
+    check_galaxy_model(head, input_shape, class_names, name or "this model")
+    mean, std = (None if v is None else np.asarray(torch.as_tensor(v).flatten(),
+                                                   dtype=np.float32) for v in normalization)
+    if config.dataset.normalization != "standardize":
+        mean = std = None
+    source = config.dataset.name
+    return GalaxyModel(model.eval(), head, tuple(int(v) for v in input_shape), list(class_names),
+                       mean, std, config.dataset.crop, FRAME_SIDE.get(source, 69), name,
+                       dict(metrics or {}), source, config)
+
+
+def load_galaxy_model(name: str = DEFAULT_MODEL) -> GalaxyModel:
+    """A shipped model by name, or a .safetensors path; ModelMissing / ConfigError otherwise."""
+    from core.digits import model_path, normalization_of
+    from core.model_io import load_model
+
+    path = model_path(name)
+    built, meta = load_model(path)
+    return galaxy_model_from(built.model, built.head, meta["config"], meta["input_shape"],
+                             meta["class_names"], normalization_of(meta), name=path.stem,
+                             metrics=meta["metrics"])
+
+
+# ----- one file, start to finish ----------------------------------------------------------------
+@dataclass
+class GalaxyResult:
+    """What became of one file: a prediction, or the plain reason there is none."""
+
+    file: str
+    prepared: PreparedGalaxy | None = None
+    prediction: Prediction | None = None
+    error: str | None = None
+    kind: str = ""
+    planes: int = 1
+
+    def as_json(self) -> dict[str, Any]:
+        if self.prediction is None:
+            return {"file": self.file, "error": self.error}
+        return {"file": self.file, "class": self.prediction.label,
+                "confidence": round(self.prediction.confidence, 6),
+                "probabilities": self.prediction.as_dict()}
+
+
+def prepare_bytes(name: str, data: bytes, frame: int = 69, options: PrepOptions | None = None
+                  ) -> tuple[PreparedGalaxy, str, int]:
+    """Read and frame one file: (prepared picture, what the file was, planes in it). Raises
+    ImageRefused (or ValueError for impossible options) with a plain sentence."""
+    options = options or PrepOptions()
+    try:
+        sky = read_sky_file(name, data)
+        planes = sky.planes
+        sky = choose_planes(sky, options.plane, options.rgb)
+        prepared = prepare_galaxy(sky, size=frame, framing=options.framing, zoom=options.zoom,
+                                  stretch_method=options.stretch, low=options.low,
+                                  high=options.high)
+    except MemoryError:
+        raise ImageRefused("the image is too large to process in memory") from None
+    return prepared, sky.kind, planes
+
+
+def classify_bytes(name: str, data: bytes, model: GalaxyModel,
+                   options: PrepOptions | None = None, with_cam: bool = True) -> GalaxyResult:
+    """Read, prepare and classify one file; every failure becomes the result's `error`."""
+    try:
+        prepared, kind, planes = prepare_bytes(name, data, model.frame, options)
+    except (ImageRefused, ValueError) as exc:
+        return GalaxyResult(name, error=str(exc))
+    prediction = model.predict(prepared.image, with_cam=with_cam)
+    return GalaxyResult(name, prepared, prediction, kind=kind, planes=planes)
+
+
+def predictions_csv(results: Sequence[GalaxyResult]) -> str:
+    """One row per file: file, class, confidence, a probability column per class, error."""
+    import csv
+    import io
+
+    names: list[str] = []
+    for r in results:
+        for n in (r.prediction.class_names if r.prediction else []):
+            if n not in names:
+                names.append(n)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["file", "class", "confidence", *[f"p_{n}" for n in names], "error"])
+    for r in results:
+        if r.prediction is None:
+            writer.writerow([r.file, "", "", *[""] * len(names), r.error])
+            continue
+        p = r.prediction.as_dict()
+        writer.writerow([r.file, r.prediction.label, f"{r.prediction.confidence:.4f}",
+                         *[f"{p[n]:.4f}" if n in p else "" for n in names], ""])
+    return out.getvalue()
+
+
+def example_galaxies(dataset, per_class: int = 2, seed: int | None = None
+                     ) -> list[tuple[str, bytes, str]]:
+    """`per_class` random galaxies of each class from the held-out test split of a model's
+    data set (`dataset`: its DatasetConfig), as (file name, PNG bytes, true class), so the
+    examples go through exactly the path of an upload. DatasetUnavailable when the data set is
+    not on this machine."""
+    from PIL import Image
+
+    from core.config import DatasetConfig
+    from core.data import load_dataset
+
+    plain = DatasetConfig(name=dataset.name, task=dataset.task, seed=dataset.seed,
+                          val_fraction=dataset.val_fraction,
+                          test_fraction=dataset.test_fraction)
+    data = load_dataset(plain)
+    rng = np.random.default_rng(seed)
+    y = data.y_test.numpy()
+    out = []
+    for c, name in enumerate(data.class_names):
+        idx = np.flatnonzero(y == c)
+        for i in rng.choice(idx, size=min(per_class, len(idx)), replace=False):
+            pixels = (data.x_test[i].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+            buffer = io.BytesIO()
+            Image.fromarray(pixels).save(buffer, format="PNG")
+            out.append((f"test_{name}_{int(i)}.png", buffer.getvalue(), name))
+    return out
