@@ -23,6 +23,8 @@ PAGES = {
                 url_path="images"),
         st.Page("app_pages/draw.py", title="Draw a digit", icon=":material/draw:",
                 url_path="draw"),
+        st.Page("app_pages/galaxy.py", title="Classify galaxies", icon=":material/public:",
+                url_path="galaxies"),
     ],
     "Look inside": [
         st.Page("app_pages/feature_maps.py", title="Feature maps", icon=":material/grid_on:",

@@ -40,7 +40,9 @@ def sync_job(name: str, config: RunConfig | None, load=None) -> tuple[object | N
     return job, None
 
 
-def control_bar(name: str, config: RunConfig | None) -> None:
+def control_bar(name: str, config: RunConfig | None, reset=None) -> None:
+    """Train / Pause, Step and Reset for the session's job `name`; `reset()` replaces the
+    default fresh-weights reset (a fine-tuning job starts again from the pretrained ones)."""
     jobs = session_jobs()
     job = jobs.get(name)
     running = is_active(job)
@@ -62,7 +64,8 @@ def control_bar(name: str, config: RunConfig | None) -> None:
                   help="Train exactly one more epoch, then pause.")
     with cols[2]:
         st.button("Reset", icon=":material/restart_alt:", key=f"{name}_reset",
-                  disabled=config is None, on_click=lambda: _reset(name, config),
+                  disabled=config is None,
+                  on_click=reset if reset is not None else lambda: _reset(name, config),
                   width="stretch", help="Fresh weights (same seed), epoch 0.")
     with cols[3]:
         if job is not None:

@@ -147,6 +147,12 @@ def _png(pixels: np.ndarray, palette: str | None = None) -> str:
     return "data:image/png;base64," + base64.b64encode(body).decode("ascii")
 
 
+def png_uri(pixels: np.ndarray) -> str:
+    """A PNG data URI of (h, w, 3) uint8 RGB or (h, w) uint8 grey pixels."""
+    a = np.asarray(pixels, dtype=np.uint8)
+    return _png(np.repeat(a[..., None], 3, axis=2) if a.ndim == 2 else a)
+
+
 def _upscale(pixels: np.ndarray, factor: int) -> np.ndarray:
     """Nearest-neighbour enlargement, so the browser never blurs an 8×8 digit or a 3×3 kernel."""
     if factor <= 1:

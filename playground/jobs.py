@@ -75,11 +75,12 @@ def session_jobs() -> SessionJobs:
     return st.session_state[_KEY]
 
 
-def new_job(config: RunConfig, dataset=None) -> Job:
-    """A fresh job (thread not started yet); raises ConfigError for an impossible network."""
+def new_job(config: RunConfig, dataset=None, warm_start=None) -> Job:
+    """A fresh job (thread not started yet); raises ConfigError for an impossible network.
+    `warm_start`: pretrained weights to begin from (see core.train.Job)."""
     from core.train import Job
 
-    return Job(config, dataset, owner_timeout_s=OWNER_TIMEOUT_S)
+    return Job(config, dataset, owner_timeout_s=OWNER_TIMEOUT_S, warm_start=warm_start)
 
 
 def continue_job(old: Job, config: RunConfig) -> Job:
