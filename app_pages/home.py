@@ -38,6 +38,13 @@ with col1:
         "Draw on a canvas (mouse, finger or pen) and an MNIST network answers as the pen lifts: "
         "what it sees, where it looked, and a fine-tuned copy that learns from its mistakes."
     )
+    st.page_link("app_pages/galaxy.py",
+                 label="**Classify galaxies** — upload sky images, get a morphology",
+                 icon=":material/public:")
+    st.caption(
+        "JPEG, PNG, TIFF or FITS: stretched and framed like the training cut-outs, then the "
+        "network's call, its confidence and a Grad-CAM map; fine-tune it on your own classes."
+    )
     st.page_link("app_pages/feature_maps.py",
                  label="**Feature maps** — look inside a trained image model",
                  icon=":material/grid_on:")
@@ -66,5 +73,6 @@ with col2:
         "Gaussian, maxout) · losses (MSE, MAE, Huber, binary/categorical cross-entropy, hinge) · "
         "SGD, momentum, Nesterov, AdaGrad, Adadelta, RMSProp, Adam, AdamW · batch size and "
         "epochs · L1/L2 · dropout · early stopping · weight initialisation · feature engineering · "
-        "normalisation · batch norm · augmentation · convolution · pooling · class imbalance"
+        "normalisation · batch norm · augmentation · convolution · pooling · class imbalance · "
+        "transfer learning"
     )
