@@ -97,7 +97,8 @@ def tune_panel(page: str, model, chosen: str, options) -> None:
                     st.warning(f"{len(folders.problems)} file(s) left out — each with its "
                                "reason:", icon=":material/report:")
                     st.dataframe([{"file": f, "why": why} for f, why in folders.problems],
-                                 hide_index=True, width="stretch", height=180)
+                                 hide_index=True, width="stretch",
+                                 height=min(36 * (len(folders.problems) + 1) + 3, 250))
                 else:
                     st.success(f"All {sum(counts.values())} pictures read.",
                                icon=":material/check_circle:")
