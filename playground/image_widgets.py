@@ -54,6 +54,7 @@ def augmentation_panel(page: str) -> None:
     flips = IMAGE_SOURCES[data["name"]].flips_allowed
     limits = {"shift": (0, 8, 1, "Random shift (pixels)"),
               "rotation": (0, 180, 5, "Random rotation (degrees)"),
+              "scale": (0.0, 0.5, 0.05, "Random zoom (± share)"),
               "brightness": (0.0, 0.5, 0.05, "Brightness change (±)"),
               "noise": (0.0, 0.3, 0.01, "Pixel noise (std)")}
     for name in AUGMENTATIONS:

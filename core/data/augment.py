@@ -1,7 +1,8 @@
 """On-the-fly data augmentation for image batches, with torch's own resampling.
 
-One affine resample (torch.nn.functional.affine_grid + grid_sample) applies the random shift
-and rotation together; flips, brightness and noise are element-wise. Works on the batch's
+One affine resample (torch.nn.functional.affine_grid + grid_sample) applies the random shift,
+rotation and zoom (`scale`: ±that share, so a model copes with framing that is a little off)
+together; flips, brightness and noise are element-wise. Works on the batch's
 device, in 0-1 pixel units (standardised batches are un- and re-standardised around it).
 """
 
@@ -18,6 +19,7 @@ class Augmenter:
                  normalization: tuple[torch.Tensor | None, torch.Tensor | None] = (None, None)):
         self.shift = float(spec.get("shift", 0))
         self.rotation = float(spec.get("rotation", 0))
+        self.scale = float(spec.get("scale", 0))
         self.flip = bool(spec.get("flip", False))
         self.brightness = float(spec.get("brightness", 0))
         self.noise = float(spec.get("noise", 0))
@@ -32,9 +34,11 @@ class Augmenter:
 
         if self.mean is not None:
             x = x * self.std.to(dev) + self.mean.to(dev)
-        if self.shift or self.rotation:
+        if self.shift or self.rotation or self.scale:
             angle = uniform(n) * math.radians(self.rotation)
-            cos, sin = torch.cos(angle), torch.sin(angle)
+            # sampling a grid 1/z as wide enlarges the picture z times
+            zoom = 1 / (1 + uniform(n) * self.scale) if self.scale else torch.ones(n, device=dev)
+            cos, sin = torch.cos(angle) * zoom, torch.sin(angle) * zoom
             # affine_grid works in [-1, 1] coordinates: a shift of s pixels is 2s / size
             tx, ty = uniform(n) * 2 * self.shift / w, uniform(n) * 2 * self.shift / h
             theta = torch.stack([torch.stack([cos, -sin, tx], 1),

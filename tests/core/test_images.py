@@ -151,6 +151,21 @@ def test_augmenter_shift_flip_noise_are_seeded_and_bounded() -> None:
     assert float(noisy.min()) >= 0.0 and float(noisy.max()) <= 1.0
 
 
+def test_augmenter_zoom_scales_the_picture_within_its_range() -> None:
+    x = torch.zeros(64, 1, 41, 41)
+    x[:, :, 16:25, 16:25] = 1.0  # a 9×9 square in the middle: 81 pixels of light
+    zoomed = Augmenter({"scale": 0.5})(x, torch.Generator().manual_seed(3))
+    light = zoomed.sum(dim=(1, 2, 3))  # the square's area grows or shrinks with the zoom²
+    # scale 0.5: the picture is drawn 0.5 to 1.5 times as big
+    assert float(light.min()) >= 81 * 0.5 ** 2 - 3 and float(light.max()) <= 81 * 1.5 ** 2 + 3
+    assert float(light.min()) < 60 and float(light.max()) > 110  # both ways, not just one
+    centre = zoomed[:, 0, 20, 20]
+    assert torch.allclose(centre, torch.ones(64))  # zoom keeps the centre where it is
+    assert torch.equal(Augmenter({"scale": 0.0, "shift": 0})(x, torch.Generator()), x)
+    with pytest.raises(ConfigError, match="augment.scale must be between 0 and 0.5"):
+        make_config(dataset={"name": "digits", "augment": {"scale": 0.8}})
+
+
 def test_cnn_job_monitors_validation_and_reports_confusion(data_dir: Path) -> None:
     config = make_config(
         dataset={"name": "galaxy_zoo", "image_size": 16, "augment": {"flip": True}},
