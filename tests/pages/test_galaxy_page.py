@@ -209,3 +209,39 @@ def test_fine_tune_on_a_zip_of_class_folders_then_classify_with_it(
     assert not at.exception and not at.error, [e.value for e in at.error]
     heading = [m.value for m in at.markdown if m.value.startswith("### ")][0]
     assert heading.startswith(("### bright · ", "### faint · "))
+
+
+def test_a_galaxy_model_trained_this_session_can_classify(
+        assets: Path, files, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.data import base
+    from core.train import run_to_end
+    from playground.jobs import SessionJobs
+
+    rng = np.random.default_rng(4)
+    labels = np.repeat(np.arange(6), [40, 15, 15, 20, 5, 10]).astype(np.uint8)
+    np.savez(tmp_path / "galaxy_zoo1_sdss.npz",
+             images=rng.integers(0, 256, (len(labels), 69, 69, 3), dtype=np.uint8),
+             labels=labels, objid=np.arange(len(labels)),
+             class_names=np.array(["elliptical", "spiral_clockwise", "spiral_anticlockwise",
+                                   "edge_on", "dont_know", "merger"]))
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path))
+    base._IMAGE_CACHE.clear()
+    job = run_to_end(make_config(
+        dataset={"name": "galaxy_zoo", "image_size": 24, "normalization": "standardize"},
+        network={"layers": [{"type": "conv2d", "filters": 4}, {"type": "flatten"}]},
+        training={"loss": "cce", "optimizer": "adam", "lr": 0.01, "epochs": 1}))
+    jobs = SessionJobs()
+    jobs.replace("images", job)
+    files["galaxy:uploads"] = [("g.png", png_bytes(galaxy_picture()))]
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT_S)
+    at.session_state["_session_jobs"] = jobs
+    at.run()
+    assert at.radio(key="galaxy:model").options == [
+        "Galaxy CNN", "Your model (trained this session on the Images page)"]
+    at.radio(key="galaxy:model").set_value("yours").run()
+    assert not at.exception and not at.error
+    card = at.caption[1].value
+    assert "recall on validation galaxies" in card and "It sees 24×24 pixels" in card
+    heading = [m.value for m in at.markdown if m.value.startswith("### ")][0]
+    assert any(heading.startswith(f"### {c} · ") for c in CLASSES)
+    base._IMAGE_CACHE.clear()
