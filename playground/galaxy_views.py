@@ -126,7 +126,8 @@ def classify_cached(name: str, data: bytes, model, model_key: str, options) -> A
 
 
 def slim(result):
-    """The result with its preview at most PREVIEW_SIDE pixels (box scaled alike)."""
+    """The result with its preview at most PREVIEW_SIDE pixels (box scaled alike) and kept as
+    8-bit: 0.7 MB a file instead of up to 50."""
     prepared = result.prepared
     if prepared is None:
         return result
@@ -141,7 +142,18 @@ def slim(result):
         cy, cx, side = prepared.box
         prepared.box = ((cy + 0.5) * scale_y - 0.5, (cx + 0.5) * scale_x - 0.5,
                         side * scale_x)
+    prepared.display = to_uint8(prepared.display)
     return result
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    return (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
+
+
+def as_unit(image: np.ndarray) -> np.ndarray:
+    """0-1 float32 from an 8-bit or float picture."""
+    a = np.asarray(image)
+    return a.astype(np.float32) / 255 if a.dtype == np.uint8 else a.astype(np.float32)
 
 
 # ----- pictures ---------------------------------------------------------------------------------
@@ -157,7 +169,7 @@ def draw_box(image: np.ndarray, box: tuple[float, float, float],
              colour: tuple[float, float, float], width: int = 2) -> np.ndarray:
     """A copy of (H, W, 3) 0-1 `image` with the square's outline drawn (clipped to the
     picture; a frame bigger than the picture shows only the parts inside it)."""
-    out = np.array(image, dtype=np.float32, copy=True)
+    out = as_unit(image).copy()
     h, w = out.shape[:2]
     top, left, bottom, right = square_edges(box)
     c = np.asarray(colour, dtype=np.float32)
@@ -220,7 +232,7 @@ def thumbnail_uri(image: np.ndarray, side: int = 64) -> str:
     if factor > 1:
         h, w = a.shape[0] // factor, a.shape[1] // factor
         a = a[:h * factor, :w * factor].reshape(h, factor, w, factor, -1).mean(axis=(1, 3))
-    return png_uri((np.clip(a, 0, 1) * 255).round().astype(np.uint8))
+    return png_uri(to_uint8(a))
 
 
 def result_rows(results) -> list[dict[str, Any]]:
