@@ -159,10 +159,13 @@ class GalaxyModel:
         p = torch.cat(out).numpy().astype(np.float64)
         return p[0] if single else p
 
-    def predict(self, framed: np.ndarray, with_cam: bool = True) -> Prediction:
+    def predict(self, framed: np.ndarray, with_cam: bool = True,
+                frames: np.ndarray | None = None) -> Prediction:
+        """The prediction for `framed`; with `frames` (the same galaxy framed tighter and
+        wider, see core.galaxy_prep.AUTO_SCALES) the probabilities are their average."""
         from core.inspection import grad_cam
 
-        p = self.probabilities(framed)
+        p = self.probabilities(framed) if frames is None else self.probabilities(frames).mean(0)
         cam = None
         if with_cam:
             device = next(self.model.parameters()).device
@@ -250,7 +253,7 @@ def classify_bytes(name: str, data: bytes, model: GalaxyModel,
         prepared, kind, planes = prepare_bytes(name, data, model.frame, options)
     except (ImageRefused, ValueError) as exc:
         return GalaxyResult(name, error=str(exc))
-    prediction = model.predict(prepared.image, with_cam=with_cam)
+    prediction = model.predict(prepared.image, with_cam=with_cam, frames=prepared.frames)
     return GalaxyResult(name, prepared, prediction, kind=kind, planes=planes)
 
 

@@ -118,6 +118,11 @@ def test_framing_options_reach_the_network(model_file: Path) -> None:
     assert full.prepared.box[2] == pytest.approx(200)
     assert auto.prepared.box[2] < 120  # zoomed in on the galaxy, like the training frames
     assert not np.allclose(full.prediction.view, auto.prediction.view)
+    # auto framing answers with the average over the galaxy framed tighter and wider
+    assert auto.prepared.frames.shape == (5, 69, 69, 3) and full.prepared.frames is None
+    assert np.allclose(auto.prediction.probabilities,
+                       model.probabilities(auto.prepared.frames).mean(axis=0))
+    assert np.allclose(full.prediction.probabilities, model.probabilities(full.prepared.image))
 
 
 def test_grey_models_are_not_galaxy_models(tmp_path: Path) -> None:

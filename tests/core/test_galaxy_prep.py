@@ -16,6 +16,7 @@ from PIL import Image
 
 from core import galaxy_prep
 from core.galaxy_prep import (
+    AUTO_SCALES,
     FRAME_PER_R90,
     GALAXY_ZOO_SHARE,
     crop_square,
@@ -317,7 +318,13 @@ def test_prepare_galaxy_from_fits_centres_the_galaxy() -> None:
     centre = ((light * rows).sum() / light.sum(), (light * cols).sum() / light.sum())
     assert np.hypot(centre[0] - 34, centre[1] - 34) < 1.0
     assert grey[34, 34] == pytest.approx(grey.max(), abs=0.01)  # the core is in the middle
-    assert prepared.notes[-1].startswith("galaxy found")
+    assert prepared.notes[-2].startswith("galaxy found")
+    assert prepared.notes[-1].startswith("the answer averages the network over frames 0.8–1.2")
+    assert prepared.frames.shape == (5, 69, 69, 3)
+    assert np.array_equal(prepared.frames[2], prepared.image)
+    # a tighter frame shows the galaxy bigger: more of the frame is bright
+    bright = [(frame.mean(-1) > 0.5).mean() for frame in prepared.frames]
+    assert bright == sorted(bright, reverse=True) and bright[0] > bright[-1]
 
     zoo = prepare_galaxy(sky, framing="galaxy_zoo", stretch_method="linear")
     assert zoo.box == (74.5, 89.5, 150 * GALAXY_ZOO_SHARE) and zoo.extent is None
@@ -340,7 +347,8 @@ def test_prepare_galaxy_cuts_huge_frames_from_a_reduced_copy(monkeypatch) -> Non
     side = direct.box[2]
     factor = int(side // (2 * 69))  # as reduced as it can be with 2 × 69 pixels left across
     assert factor >= 2 and side / factor >= 2 * 69 and side / (factor + 1) < 2 * 69
-    assert cropped == [(360 // factor, 360 // factor, 3)]
+    assert cropped[AUTO_SCALES.index(1.0)] == (360 // factor, 360 // factor, 3)
+    assert len(cropped) == len(AUTO_SCALES)  # every auto frame is cut the same careful way
     assert reduced.box == direct.box and reduced.image.shape == (69, 69, 3)
     r = np.corrcoef(reduced.image.mean(-1).ravel(), direct.image.mean(-1).ravel())[0, 1]
     assert r > 0.995 and np.abs(reduced.image - direct.image).max() < 0.05
