@@ -191,7 +191,9 @@ def grad_cam(model: nn.Sequential, image: torch.Tensor, target: int) -> np.ndarr
     the input size and scaled to 0-1; None for a network without convolutions."""
     names = [name for name, block in model.named_children()]
     outputs = block_outputs(model, image.unsqueeze(0))
-    spatial = [n for n in names if n in outputs and outputs[n].dim() == 4]
+    # a global pooling layer's 1×1 output has no "where": the last map with at least 2×2 does
+    spatial = [n for n in names if n in outputs and outputs[n].dim() == 4
+               and outputs[n].shape[-1] * outputs[n].shape[-2] > 1]
     if not spatial:
         return None
     layer = dict(model.named_children())[spatial[-1]]

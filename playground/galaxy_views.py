@@ -213,7 +213,7 @@ def cam_overlay(view: np.ndarray, cam: np.ndarray | None) -> np.ndarray:
     grey = brighten(view).mean(axis=-1)
     if cam is not None:  # its range, not its maximum: an even map must not wash out the view
         low, high = float(np.min(cam)), float(np.max(cam))
-        cam = (cam - low) / (high - low) if high > low else np.zeros_like(cam)
+        cam = (cam - low) / (high - low) if high - low > 1e-3 * max(high, 1e-12) else None
     return heat_overlay(grey, cam)
 
 

@@ -120,3 +120,27 @@ def test_predict_gives_probabilities_in_eval_mode():
     p = predict(built.model, built.head, data.x_test)
     assert p.shape == (20, 3) and torch.allclose(p.sum(dim=1), torch.ones(20))
     assert built.model.training
+
+
+def test_grad_cam_looks_past_a_global_pooling_layer_to_the_last_real_map():
+    from core.inspection import grad_cam
+    from tests.core.helpers import tensor_dataset
+
+    config = make_config(dataset={"name": "xor"},
+                         network={"layers": [{"type": "conv2d", "filters": 6, "kernel": 3},
+                                             {"type": "avgpool", "size": 8},
+                                             {"type": "flatten"}]},
+                         training={"loss": "cce", "seed": 2})
+    model = build_model(config, tensor_dataset((1, 8, 8), classes=3, n=4)).model.eval()
+    image = torch.zeros(1, 8, 8)
+    image[0, 1:3, 5:7] = 1.0  # light in one corner only
+    cam = grad_cam(model, image, target=0)
+    assert cam is not None and cam.shape == (8, 8)
+    assert cam.min() >= 0.0 and cam.max() <= 1.0
+    assert cam.max() - cam.min() > 0.1  # a map with a "where", not the 1×1 pool's constant
+    dense = build_model(make_config(dataset={"name": "xor"},
+                                    network={"layers": [{"type": "flatten"},
+                                                        {"type": "dense", "units": 4}]},
+                                    training={"loss": "cce"}),
+                        tensor_dataset((1, 8, 8), classes=3, n=4)).model
+    assert grad_cam(dense, image, target=0) is None
