@@ -251,9 +251,12 @@ def classify_bytes(name: str, data: bytes, model: GalaxyModel,
     """Read, prepare and classify one file; every failure becomes the result's `error`."""
     try:
         prepared, kind, planes = prepare_bytes(name, data, model.frame, options)
+        prediction = model.predict(prepared.image, with_cam=with_cam, frames=prepared.frames)
     except (ImageRefused, ValueError) as exc:
         return GalaxyResult(name, error=str(exc))
-    prediction = model.predict(prepared.image, with_cam=with_cam, frames=prepared.frames)
+    except Exception as exc:  # noqa: BLE001 - one odd file must not end the batch
+        return GalaxyResult(name, error=f"this file could not be processed ({type(exc).__name__}:"
+                                        f" {exc})")
     return GalaxyResult(name, prepared, prediction, kind=kind, planes=planes)
 
 

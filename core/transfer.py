@@ -124,6 +124,10 @@ def read_class_zip(data: bytes, frame: int = 69, options: PrepOptions | None = N
             except (ImageRefused, ValueError) as exc:
                 problems.append((info.filename, str(exc)))
                 continue
+            except Exception as exc:  # noqa: BLE001 - one odd file must not end the zip
+                problems.append((info.filename, f"could not be processed "
+                                                f"({type(exc).__name__}: {exc})"))
+                continue
             images.append(prepared.image)
             labels.append(names.index(classes[info.filename]))
             files.append(info.filename)

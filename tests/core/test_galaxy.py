@@ -110,6 +110,19 @@ def test_classify_bytes_gives_probabilities_a_map_and_words(model_file: Path) ->
     assert table[2].startswith("paper.jpg,,,") and "PDF" in table[2]
 
 
+def test_an_unexpected_failure_is_one_file_s_error_not_a_crash(
+        model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.galaxy
+
+    def broken(name, data):
+        raise RuntimeError("scipy hiccup")
+
+    monkeypatch.setattr(core.galaxy, "read_sky_file", broken)
+    result = classify_bytes("odd.png", b"anything", load_galaxy_model(str(model_file)))
+    assert result.prediction is None
+    assert result.error == "this file could not be processed (RuntimeError: scipy hiccup)"
+
+
 def test_framing_options_reach_the_network(model_file: Path) -> None:
     model = load_galaxy_model(str(model_file))
     data = png_bytes(galaxy_picture(side=200))
