@@ -55,12 +55,7 @@ if not choices:
 
 keys = [c.key for c in choices]
 labels = {c.key: c.label for c in choices}
-pending = state.pop(key("select"), None)
-if pending in keys:
-    state[key("model")] = pending
-if state.get(key("model")) not in keys:
-    wanted = st.query_params.get("model")
-    state[key("model")] = wanted if wanted in keys else keys[0]
+iv.settle_choice(PAGE, keys, fallback=st.query_params.get("model"))
 
 
 def _clear() -> None:

@@ -49,11 +49,7 @@ if not choices:
 
 keys = [c.key for c in choices]
 labels = {c.key: c.label for c in choices}
-pending = state.pop(key("select"), None)
-if pending in keys:
-    state[key("model")] = pending
-if state.get(key("model")) not in keys:
-    state[key("model")] = keys[0]
+iv.settle_choice(PAGE, keys)
 
 with st.sidebar:
     chosen = st.radio("Model", keys, key=key("model"), format_func=labels.__getitem__)

@@ -59,11 +59,7 @@ class Reader:
 
 
 # ----- which models -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Choice:
-    key: str
-    label: str
-    path: Path | None = None
+Choice = iv.Choice
 
 
 def _shipped_label(stem: str, meta: dict[str, Any]) -> str:
@@ -105,11 +101,8 @@ def _shipped_choices(folder: str, stamp: tuple) -> list[Choice]:
 
 def shipped_choices() -> list[Choice]:
     """The shipped MNIST digit models (the CNN first), labelled with their test accuracy."""
-    folder = iv.assets_dir()
-    if not folder.is_dir():
-        return []
-    stamp = tuple(sorted((p.name, p.stat().st_mtime) for p in folder.glob("*.safetensors")))
-    return _shipped_choices(str(folder), stamp)
+    stamp = iv.assets_stamp()
+    return [] if stamp is None else _shipped_choices(*stamp)
 
 
 def session_digit_job(jobs) -> Any | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +24,7 @@ FRAME_COLOUR = (0.35, 0.75, 1.0)
 SEEN_COLOUR = (1.0, 0.78, 0.2)
 
 
-@dataclass(frozen=True)
-class Choice:
-    key: str
-    label: str
-    path: Path | None = None
+Choice = iv.Choice
 
 
 # ----- which models -----------------------------------------------------------------------------
@@ -61,11 +56,8 @@ def _shipped(folder: str, stamp: tuple) -> list[Choice]:
 
 def shipped_choices() -> list[Choice]:
     """The shipped galaxy classifiers (the galaxy CNN first)."""
-    folder = iv.assets_dir()
-    if not folder.is_dir():
-        return []
-    stamp = tuple(sorted((p.name, p.stat().st_mtime) for p in folder.glob("*.safetensors")))
-    return _shipped(str(folder), stamp)
+    stamp = iv.assets_stamp()
+    return [] if stamp is None else _shipped(*stamp)
 
 
 def session_galaxy_job(jobs) -> Any | None:

@@ -57,6 +57,37 @@ class ModelEntry:
         return None if self.path is None else self.path.with_suffix(".md")
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One entry of a page's model picker: a shipped file, or the session's own model."""
+
+    key: str
+    label: str
+    path: Path | None = None
+
+
+def assets_stamp() -> tuple[str, tuple] | None:
+    """(assets folder, names and times of its model files): a cache key that changes when a
+    model is added or retrained; None when there is no folder."""
+    folder = assets_dir()
+    if not folder.is_dir():
+        return None
+    return str(folder), tuple(sorted((p.name, p.stat().st_mtime)
+                                     for p in folder.glob("*.safetensors")))
+
+
+def settle_choice(page: str, keys: list[str], fallback: str | None = None) -> None:
+    """Before the picker radio `{page}:model` is drawn: take a choice requested by a button
+    (`{page}:select`, set in its on_click), and replace one that no longer exists with
+    `fallback` (if among `keys`) or the first key."""
+    state = st.session_state
+    pending = state.pop(f"{page}:select", None)
+    if pending in keys:
+        state[f"{page}:model"] = pending
+    if state.get(f"{page}:model") not in keys:
+        state[f"{page}:model"] = fallback if fallback in keys else keys[0]
+
+
 def pretty_name(stem: str) -> str:
     """'mnist_cnn' → 'MNIST CNN', 'galaxy_cnn' → 'Galaxy CNN'."""
     words = [w for w in re.split(r"[_\-\s]+", stem) if w]
