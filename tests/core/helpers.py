@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from core.config import RunConfig
@@ -46,3 +48,19 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "
 
 def state_dict_copy(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+GZ_CLASS_NAMES = ["elliptical", "spiral_clockwise", "spiral_anticlockwise", "edge_on",
+                  "dont_know", "merger"]
+
+
+def write_galaxy_zoo(folder: Path, counts: tuple[int, ...] = (40, 15, 15, 20, 5, 10),
+                     seed: int = 1) -> Path:
+    """A tiny galaxy_zoo1_sdss.npz (random 69×69 colour images, `counts` per Galaxy Zoo 1
+    class) in `folder`, laid out as the real file."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(len(counts)), counts).astype(np.uint8)
+    path = Path(folder) / "galaxy_zoo1_sdss.npz"
+    np.savez(path, images=rng.integers(0, 256, (len(labels), 69, 69, 3), dtype=np.uint8),
+             labels=labels, objid=np.arange(len(labels)), class_names=np.array(GZ_CLASS_NAMES))
+    return path

@@ -26,7 +26,7 @@ from core.galaxy import (
     predictions_csv,
 )
 from core.model_io import save_model
-from tests.core.helpers import make_config, tensor_dataset
+from tests.core.helpers import make_config, tensor_dataset, write_galaxy_zoo
 
 CLASSES = ["elliptical", "spiral", "edge-on", "merger"]
 LAYERS = [{"type": "conv2d", "filters": 4, "kernel": 3, "activation": "relu"},
@@ -154,13 +154,7 @@ def test_examples_come_from_the_held_out_test_split(tmp_path: Path,
     from core.config import DatasetConfig
     from core.data import base, load_dataset
 
-    rng = np.random.default_rng(1)
-    labels = np.repeat(np.arange(6), [40, 15, 15, 20, 5, 10]).astype(np.uint8)
-    np.savez(tmp_path / "galaxy_zoo1_sdss.npz",
-             images=rng.integers(0, 256, (len(labels), 69, 69, 3), dtype=np.uint8),
-             labels=labels, objid=np.arange(len(labels)),
-             class_names=np.array(["elliptical", "spiral_clockwise", "spiral_anticlockwise",
-                                   "edge_on", "dont_know", "merger"]))
+    write_galaxy_zoo(tmp_path, seed=1)
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path))
     base._IMAGE_CACHE.clear()
     config = DatasetConfig(name="galaxy_zoo", crop=48, normalization="standardize")

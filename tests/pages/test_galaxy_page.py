@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 from core.build import build_model
 from core.model_io import save_model
 from playground import galaxy_views
-from tests.core.helpers import make_config, tensor_dataset
+from tests.core.helpers import make_config, tensor_dataset, write_galaxy_zoo
 from tests.core.test_galaxy import CLASSES, LAYERS, galaxy_picture, png_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,13 +141,7 @@ def test_examples_from_the_test_split_show_their_true_class(
         assets: Path, files, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from core.data import base
 
-    rng = np.random.default_rng(2)
-    labels = np.repeat(np.arange(6), [40, 15, 15, 20, 5, 10]).astype(np.uint8)
-    np.savez(tmp_path / "galaxy_zoo1_sdss.npz",
-             images=rng.integers(0, 256, (len(labels), 69, 69, 3), dtype=np.uint8),
-             labels=labels, objid=np.arange(len(labels)),
-             class_names=np.array(["elliptical", "spiral_clockwise", "spiral_anticlockwise",
-                                   "edge_on", "dont_know", "merger"]))
+    write_galaxy_zoo(tmp_path, seed=2)
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path))
     base._IMAGE_CACHE.clear()
     at = run_page()
@@ -217,13 +211,7 @@ def test_a_galaxy_model_trained_this_session_can_classify(
     from core.train import run_to_end
     from playground.jobs import SessionJobs
 
-    rng = np.random.default_rng(4)
-    labels = np.repeat(np.arange(6), [40, 15, 15, 20, 5, 10]).astype(np.uint8)
-    np.savez(tmp_path / "galaxy_zoo1_sdss.npz",
-             images=rng.integers(0, 256, (len(labels), 69, 69, 3), dtype=np.uint8),
-             labels=labels, objid=np.arange(len(labels)),
-             class_names=np.array(["elliptical", "spiral_clockwise", "spiral_anticlockwise",
-                                   "edge_on", "dont_know", "merger"]))
+    write_galaxy_zoo(tmp_path, seed=4)
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path))
     base._IMAGE_CACHE.clear()
     job = run_to_end(make_config(
