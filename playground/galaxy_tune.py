@@ -120,4 +120,4 @@ def tune_panel(page: str, model, chosen: str, options) -> None:
                f"{frozen:,} stay as trained (frozen).")
     control_bar(gv.TUNE_JOB, job.config, reset=lambda: _reset(page))
     outcome_message(job)
-    live_view(job)
+    live_view(job, key="tune")
