@@ -260,8 +260,13 @@ def test_link_opens_its_configuration(open_page: Callable[..., AppTest]) -> None
     assert by_label(at.selectbox, "Layer 1 activation").value == "relu"
     assert by_label(at.select_slider, "Learning rate").value == 0.01
     assert job_of(at).config.to_dict() == config.to_dict()
-    # A setup that is no preset gets no lesson text (it used to say "Start here: a circle").
+    # A setup that is no preset gets no lesson text (it used to say "Start here: a circle"),
+    # and the preset box says it is the student's own setup instead of naming a lesson.
     assert not at.info, [i.value for i in at.info]
+    assert by_label(at.selectbox, "Lesson preset").value is None
+    assert by_label(at.button, "Load preset").disabled
+    by_label(at.selectbox, "Lesson preset").set_value("spiral-depth").run()
+    assert not by_label(at.button, "Load preset").disabled
 
 
 def test_link_to_a_preset_setup_shows_that_lesson(open_page: Callable[..., AppTest]) -> None:
