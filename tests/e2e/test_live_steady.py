@@ -117,14 +117,20 @@ def sample_live(page: Page, key: str, panels: list[str]) -> dict[str, Any]:
     good = [s for s in samples if not s["bad"]]
     in_span = [e for t, e in result["changes"] if samples[0]["t"] < t <= samples[-1]["t"]]
     distinct = len({s["epoch"] for s in samples})
+    trained = _epoch(samples[-1]["epoch"]) - _epoch(samples[0]["epoch"])
     return {
         "samples": len(samples), "good_share": len(good) / len(samples), "span_s": span_s,
         "changes_per_s": len(in_span) / span_s,
         "distinct_sampled_per_s": distinct / span_s,
+        "epochs_trained_per_s": trained / span_s,
         "first_epoch": samples[0]["epoch"], "last_epoch": samples[-1]["epoch"],
         "bad": [s["bad"] for s in samples if s["bad"]][:5],
         "mean_interval_ms": 1000 * span_s / max(1, len(samples) - 1),
     }
+
+
+def _epoch(text: str | None) -> int:
+    return int(text.replace(",", "")) if text else 0
 
 
 def assert_steady(name: str, figures: dict[str, Any]) -> None:
@@ -177,7 +183,7 @@ def test_playground_live_view_stays_steady(app_server: str, page: Page,
         const c = liveHost(key).querySelector('.surface.output canvas');
         return r.state === 'running' && c.getBoundingClientRect().width < 390;""",
               timeout_ms=DEFAULT_TIMEOUT_MS)
-    page.locator(".st-key-pg_live .nnp-live .counters").scroll_into_view_if_needed()
+    page.locator(".st-key-pg_live .nnp-live .surface.network").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / "live-phone.png"))
     widths = no_horizontal_overflow(page)
     page.set_viewport_size({"width": 1400, "height": 900})
@@ -198,6 +204,11 @@ def test_images_live_view_stays_steady(app_server: str, page: Page) -> None:
     dataset.click()
     page.get_by_role("option", name=label, exact=True).click()
     expect(dataset).to_have_value(label, timeout=DEFAULT_TIMEOUT_MS)
+    wait_for_app(page, LOAD_TIMEOUT_MS)
+    subset = page.get_by_role("slider", name="Training images")
+    subset.focus()
+    page.keyboard.press("Home")  # 500 images: quick epochs, so the counter can move 5 times/s
+    expect(subset).to_have_attribute("aria-valuetext", "500", timeout=DEFAULT_TIMEOUT_MS)
     wait_for_app(page, LOAD_TIMEOUT_MS)
     epochs = page.get_by_label("Epochs")
     epochs.fill("500")
