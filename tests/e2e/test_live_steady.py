@@ -8,7 +8,8 @@ counter's changes are recorded by a MutationObserver (every value it displays), 
 200 ms samples alone could never see more than 5 changes a second. Done for the Playground
 (the "Spirals need depth" lesson) and one Train-on-images run (the offline 8×8 digits, a
 small MLP, up to 500 epochs: if the run ends before 15 s, only its running part is sampled).
-Screenshots of the Playground mid-training: desktop (1400×900) and phone (390×844).
+Screenshots of the Playground mid-training: desktop (1400×900) and phone (390×844; the live
+view's counters and diagram, then its output and curves) in tests/artifacts/live-*.png.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ _SAMPLER_JS = """async ([key, panels, every, span]) => {
             samples.push(s);
             const elapsed = performance.now() - t0;
             if (elapsed >= span || s.state !== 'running') { resolve(); return; }
-            setTimeout(tick, Math.max(0, every - (elapsed % every)));
+            setTimeout(tick, every);
         };
         tick();
     });
@@ -183,8 +184,10 @@ def test_playground_live_view_stays_steady(app_server: str, page: Page,
         const c = liveHost(key).querySelector('.surface.output canvas');
         return r.state === 'running' && c.getBoundingClientRect().width < 390;""",
               timeout_ms=DEFAULT_TIMEOUT_MS)
-    page.locator(".st-key-pg_live .nnp-live .surface.network").scroll_into_view_if_needed()
-    page.screenshot(path=str(artifacts_dir / "live-phone.png"))
+    for part, name in ((".counters", "live-phone.png"), (".surface.output", "live-phone-output.png")):
+        page.locator(f".st-key-pg_live .nnp-live {part}").evaluate(
+            "e => e.scrollIntoView({block: 'start'})")
+        page.screenshot(path=str(artifacts_dir / name))
     widths = no_horizontal_overflow(page)
     page.set_viewport_size({"width": 1400, "height": 900})
     press(page, "Pause")  # leave the shared CPUs to the next test
@@ -213,16 +216,16 @@ def test_images_live_view_stays_steady(app_server: str, page: Page) -> None:
     epochs = page.get_by_label("Epochs")
     epochs.fill("500")
     epochs.press("Enter")
-    wait_live(page, "img_live", "the digits view with 500 epochs", """
-        const p = liveHost(key).querySelector('.progress .ptext');
-        return r.kind === 'images' && p && /of 500/.test(p.textContent) && r;""",
-              timeout_ms=LOAD_TIMEOUT_MS)
+    expect(epochs).to_have_value("500")
     wait_for_app(page, LOAD_TIMEOUT_MS)
+    print("\nbefore Train:", page.locator(".st-key-img_live .nnp-live .ptext").inner_text())
 
     press(page, "Train")
-    wait_live(page, "img_live", "the first epochs", """
+    wait_live(page, "img_live", "the first epochs of 500", """
         const c = liveHost(key).querySelector('.surface.confusion');
-        return r.state === 'running' && r.epoch >= 2 && c.dataset.drawn === '1' && r;""",
+        const p = liveHost(key).querySelector('.progress .ptext');
+        return r.state === 'running' && r.epoch >= 2 && c.dataset.drawn === '1'
+               && /^Epoch [\\d,]+ of 500 · /.test(p.textContent) && r;""",
               timeout_ms=LOAD_TIMEOUT_MS)
     figures = sample_live(page, "img_live", IMAGES_PANELS)
     expect(page.locator(".st-key-img_live .nnp-live .gallery-title")).to_contain_text(
