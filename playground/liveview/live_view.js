@@ -164,7 +164,7 @@ class Curves {
     const s = this.surfaces[i], p = this.panels[i];
     s.clear();
     const ctx = s.ctx, L = this.layout(i), R = this.ranges(i);
-    ctx.font = FONT; ctx.fillStyle = INK; ctx.textBaseline = "top";
+    ctx.font = FONT; ctx.fillStyle = INK; ctx.textBaseline = "top"; ctx.textAlign = "left";
     ctx.fillText(p.title + (p.log ? " (log scale)" : ""), L.left, 4);
     // legend
     let lx = s.width - 10;
