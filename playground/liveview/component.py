@@ -18,7 +18,7 @@ from typing import Any
 import streamlit as st
 
 from playground.liveview.channel import LIVE_PATH
-from playground.liveview.feeds import Feed, register, unregister
+from playground.liveview.feeds import Feed, lookup, register, unregister
 
 _HERE = Path(__file__).parent
 POLL_MS = 100
@@ -42,6 +42,8 @@ def session_feed(key: str, identity: tuple, make: Callable[[], Feed]) -> Feed:
     slot = f"_live_feed:{key}"
     held = st.session_state.get(slot)
     if held is not None and held[0] == identity:
+        if lookup(held[1].token) is None:  # dropped as idle: the same feed serves again
+            register(held[1])
         return held[1]
     if held is not None:
         unregister(held[1].token)
