@@ -42,7 +42,7 @@ def session_feed(key: str, identity: tuple, make: Callable[[], Feed]) -> Feed:
     slot = f"_live_feed:{key}"
     held = st.session_state.get(slot)
     if held is not None and held[0] == identity:
-        if lookup(held[1].token) is None:  # dropped as idle: the same feed serves again
+        if lookup(held[1].token) is None:  # unregistered elsewhere: the same feed serves again
             register(held[1])
         return held[1]
     if held is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,9 +32,6 @@ if TYPE_CHECKING:
     from core.train import Job
 
 ACTIVE = ("running", "stepping")
-FEED_IDLE_S = 30 * 60.0
-"""A feed nobody polled for this long is dropped (its job is long abandoned by then)."""
-MAX_FEEDS = 2000
 
 
 def job_version(job: Job) -> str:
@@ -277,19 +275,15 @@ def mistakes_gallery(job: Job, model: torch.nn.Module, limit: int = 16,
 
 
 # ----------------------------------------------------------------------------- registry
-_FEEDS: dict[str, Feed] = {}
+_FEEDS: weakref.WeakValueDictionary[str, Feed] = weakref.WeakValueDictionary()
+"""Token → feed, held weakly: the session that mounted a feed keeps it alive (session_state),
+so a closed tab's feed, and the job and data it points to, go with its session."""
 _LOCK = threading.Lock()
 
 
 def register(feed: Feed) -> str:
-    """Make `feed` reachable by its token; drops feeds nobody polled for FEED_IDLE_S."""
-    now = time.monotonic()
+    """Make `feed` reachable by its token for as long as its page holds it."""
     with _LOCK:
-        for token in [t for t, f in _FEEDS.items() if now - f.last_poll > FEED_IDLE_S]:
-            del _FEEDS[token]
-        if len(_FEEDS) >= MAX_FEEDS:  # the oldest go first
-            for token, _ in sorted(_FEEDS.items(), key=lambda kv: kv[1].last_poll)[:100]:
-                del _FEEDS[token]
         _FEEDS[feed.token] = feed
     return feed.token
 

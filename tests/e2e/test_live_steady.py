@@ -184,7 +184,8 @@ def test_playground_live_view_stays_steady(app_server: str, page: Page,
         const c = liveHost(key).querySelector('.surface.output canvas');
         return r.state === 'running' && c.getBoundingClientRect().width < 390;""",
               timeout_ms=DEFAULT_TIMEOUT_MS)
-    for part, name in ((".counters", "live-phone.png"), (".surface.output", "live-phone-output.png")):
+    for part, name in ((".counters", "live-phone.png"),
+                       (".surface.output", "live-phone-output.png")):
         page.locator(f".st-key-pg_live .nnp-live {part}").evaluate(
             "e => e.scrollIntoView({block: 'start'})")
         page.screenshot(path=str(artifacts_dir / name))
@@ -208,17 +209,22 @@ def test_images_live_view_stays_steady(app_server: str, page: Page) -> None:
     page.get_by_role("option", name=label, exact=True).click()
     expect(dataset).to_have_value(label, timeout=DEFAULT_TIMEOUT_MS)
     wait_for_app(page, LOAD_TIMEOUT_MS)
-    subset = page.get_by_role("slider", name="Training images")
-    subset.focus()
-    page.keyboard.press("Home")  # 500 images: quick epochs, so the counter can move 5 times/s
-    expect(subset).to_have_attribute("aria-valuetext", "500", timeout=DEFAULT_TIMEOUT_MS)
-    wait_for_app(page, LOAD_TIMEOUT_MS)
     epochs = page.get_by_label("Epochs")
     epochs.fill("500")
     epochs.press("Enter")
     expect(epochs).to_have_value("500")
     wait_for_app(page, LOAD_TIMEOUT_MS)
-    print("\nbefore Train:", page.locator(".st-key-img_live .nnp-live .ptext").inner_text())
+    # 500 training images: quick epochs, so the counter can move 5 times a second. A new
+    # subset means a new job, whose view shows the epoch total: proof both changes landed.
+    subset = page.get_by_role("slider", name="Training images")
+    subset.focus()
+    page.keyboard.press("Home")
+    expect(subset).to_have_attribute("aria-valuetext", "500", timeout=DEFAULT_TIMEOUT_MS)
+    wait_live(page, "img_live", "a fresh digits job for 500 epochs", """
+        const p = liveHost(key).querySelector('.progress .ptext');
+        return r.state === 'ready' && /^Epoch 0 of 500 · ready$/.test(p.textContent) && r;""",
+              timeout_ms=LOAD_TIMEOUT_MS)
+    wait_for_app(page, LOAD_TIMEOUT_MS)
 
     press(page, "Train")
     wait_live(page, "img_live", "the first epochs of 500", """

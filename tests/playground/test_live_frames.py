@@ -155,3 +155,13 @@ def test_diverged_or_multiclass_jobs_give_json_safe_frames(dataset: str) -> None
     reply = feeds.PlaygroundFeed(job).poll(None, [])
     json.dumps(reply, allow_nan=False)
     assert reply["frame"]["counters"]["state"] in ("finished", "diverged")
+
+
+def test_a_feed_lives_only_as_long_as_its_page_holds_it() -> None:
+    """A closed tab's session goes, and with it the feed, its job and its data."""
+    import gc
+
+    token = feeds.register(feeds.PlaygroundFeed(_job(DEFAULT_PRESET)))
+    gc.collect()
+    assert feeds.lookup(token) is None
+    assert channel.live_frame(_request(token)).status_code == 404
