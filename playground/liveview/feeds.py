@@ -171,6 +171,10 @@ class ImageFeed(Feed):
         self.scene = {"kind": "images", "classes": classes, "curves": curve_panels(job),
                       "epochs": job.config.training.epochs}
 
+    def version(self) -> str:
+        """The epoch limit is drawn too (the progress line): changing it is a new frame."""
+        return f"{super().version()}:{self.job.config.training.epochs}"
+
     def build(self) -> dict[str, Any]:
         job = self.job
         done, eta = job.progress()

@@ -156,7 +156,7 @@ class Curves {
     else { ymin = Math.min(0, ymin); }
     if (ymax - ymin < 1e-9) { ymax = ymin + (p.log ? 1 : Math.max(1e-3, Math.abs(ymin) * 0.1 + 1e-3)); }
     if (!p.percent) ymax += (ymax - ymin) * 0.05;
-    if (xmax === xmin) xmax = xmin + 1;
+    if (xmax - xmin < 1) { xmin -= 0.5; xmax += 0.5; }  // one epoch: a centred point
     return { xmin, xmax, ymin, ymax };
   }
   drawAll() { this.surfaces.forEach((_, i) => this.draw(i)); }
@@ -197,9 +197,11 @@ class Curves {
       ctx.fillText(shown, L.left - 4, y);
     }
     ctx.textAlign = "center"; ctx.textBaseline = "top";
-    for (let k = 0; k <= 4; k++) {
-      const v = R.xmin + (R.xmax - R.xmin) * k / 4;
-      ctx.fillText(Math.round(v).toLocaleString("en-US"), X(v), L.bottom + 4);
+    const ticks = new Set();
+    for (let k = 0; k <= 4; k++) ticks.add(Math.round(R.xmin + (R.xmax - R.xmin) * k / 4));
+    for (const v of ticks) {
+      if (v < R.xmin || v > R.xmax) continue;
+      ctx.fillText(v.toLocaleString("en-US"), Math.min(L.right - 8, X(v)), L.bottom + 4);
     }
     ctx.fillText("epoch", (L.left + L.right) / 2, L.bottom + 14);
     // series
@@ -729,6 +731,15 @@ class Live {
       ? `Frame: epoch ${fmtInt(c.epoch)}, step ${fmtInt(c.step)}` + (reply.active && fps ? ` · ${fps.toFixed(1)} frames a second` : "")
       : "";
   }
+  take(reply) {
+    if (reply.v !== this.v) this.apply(reply);
+    const was = this.active;
+    this.active = reply.active;
+    if (this.active && !was && !this.stopped) {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.poll(), this.data.poll_ms);
+    }
+  }
   async poll() {
     if (this.stopped) return;
     let delay = this.active ? this.data.poll_ms : this.data.idle_ms;
@@ -765,7 +776,10 @@ export default function (component) {
   };
   const same = holder && holder.data.feed === data.feed && holder.data.sceneKey === data.sceneKey;
   if (same) {
-    holder.component = component;  // keep drawing; a rerun of the page changes nothing here
+    // The page reran (a button, a widget): keep the view, take its newer reply and its pace
+    // (after Train the run is active: poll fast at once, or a quick end would go unseen).
+    holder.component = component;
+    holder.take(data.reply);
     return unmount;
   }
   // A new job or new view options: build the new view and paint it before the old one goes,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, Playwright, expect
@@ -147,3 +148,30 @@ def wait_live(page: Page, key: str, what: str, body: str, arg: object = None,
         raise AssertionError(f"timed out after {timeout_ms / 1000:.0f} s waiting for {what}; "
                              f"the live view shows {live_reading(page, key)}") from None
     return handle.json_value()
+
+
+_WATCH_RUNS_JS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (window.__e2eRunWatch) window.__e2eRunWatch.disconnect();
+    window.__e2eRuns = 0;
+    let busy = false;
+    window.__e2eRunWatch = new MutationObserver(() => {
+        const state = app.getAttribute('data-test-script-state');
+        if (state !== 'notRunning') busy = true;
+        else if (busy) { busy = false; window.__e2eRuns += 1; }
+    });
+    window.__e2eRunWatch.observe(app, {attributes: true,
+                                       attributeFilter: ['data-test-script-state']});
+}"""
+
+
+def wait_for_rerun(page: Page, action: Callable[[], None],
+                   timeout_ms: float = DEFAULT_TIMEOUT_MS) -> None:
+    """Do `action` (a widget change) and wait until the script run it caused has finished.
+
+    `wait_for_app` alone can see the idle state from before the run started; a click sent
+    then may reach a callback bound to the old widget values."""
+    page.evaluate(_WATCH_RUNS_JS)
+    action()
+    page.wait_for_function("() => window.__e2eRuns > 0", timeout=timeout_ms, polling=50)
+    wait_for_app(page, timeout_ms)

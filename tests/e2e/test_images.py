@@ -4,13 +4,18 @@ then the Feature maps page for a chosen digit. Needs the real MNIST (PLAYGROUND_
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import open_app, wait_for_text
+from tests.e2e.helpers import (
+    assert_no_exception,
+    open_app,
+    wait_for_rerun,
+    wait_for_text,
+    wait_live,
+)
 
 SLOW_MS = 120_000  # a CNN epoch on a busy 2-core box, plus loading 70,000 digits
 
@@ -19,9 +24,7 @@ pytestmark = pytest.mark.skipif(
     reason="needs mnist.npz in PLAYGROUND_DATA_DIR (CI points it at ../shared/data)")
 
 
-def _metric(page: Page, label: str) -> str:
-    box = page.get_by_test_id("stMetric").filter(has_text=label).first
-    return box.get_by_test_id("stMetricValue").inner_text()
+LIVE = "img_live"  # the live view's component key (playground/image_live.py)
 
 
 def test_train_cnn_on_mnist_subset_shows_accuracy_and_confusion(app_server: str,
@@ -29,19 +32,30 @@ def test_train_cnn_on_mnist_subset_shows_accuracy_and_confusion(app_server: str,
     open_app(page, app_server, "images", timeout_ms=SLOW_MS)
     wait_for_text(page, "Layers, shapes and parameters", timeout_ms=SLOW_MS)
     expect(page.get_by_text("1,800 training · 200 validation")).to_be_visible()
+    wait_live(page, LIVE, "the ready view", "return r.state === 'ready' && r;",
+              timeout_ms=SLOW_MS)
     epochs = page.get_by_label("Epochs")
     epochs.fill("1")
-    epochs.press("Enter")
+    wait_for_rerun(page, lambda: epochs.press("Enter"), timeout_ms=SLOW_MS)
     page.get_by_role("button", name="Train", exact=True).click()
     # live: the accuracy appears, then the run ends after its one epoch
-    expect(page.get_by_test_id("stMetric").filter(has_text="Validation accuracy")
-           .get_by_test_id("stMetricValue")).to_have_text(re.compile(r"\d+\.\d%"),
-                                                            timeout=SLOW_MS)
+    wait_live(page, LIVE, "a validation accuracy",
+              r"return /^\d+\.\d%$/.test(r.counters['Validation accuracy']) && r;",
+              timeout_ms=SLOW_MS)
     wait_for_text(page, "Finished 1 epoch", timeout_ms=SLOW_MS)
-    accuracy = float(_metric(page, "Validation accuracy").rstrip("%"))
+    done = wait_live(page, LIVE, "the finished view", """
+        return r.state === 'finished' && r.drawn.confusion && r.drawn.loss && r.drawn.accuracy
+               && r;""", timeout_ms=SLOW_MS)
+    accuracy = float(done["counters"]["Validation accuracy"].rstrip("%"))
     assert accuracy > 50.0, f"one epoch of LeNet on 1,800 digits reached only {accuracy}%"
-    expect(page.get_by_text("predicted class")).to_be_visible()  # the confusion matrix axis
-    expect(page.get_by_text("Current mistakes")).to_be_visible()
+    view = page.locator(f".st-key-{LIVE} .nnp-live")
+    expect(view.locator(".progress .ptext")).to_have_text("Epoch 1 of 1 · finished")
+    expect(view.locator("table.perclass tr")).to_have_count(11)  # a header and ten digits
+    expect(view.locator(".gallery-title")).to_contain_text(
+        "Current mistakes on validation images (epoch 1)")
+    expect(view.locator(".gallery img").first).to_be_visible()
+    assert view.locator(".gallery img").count() <= 16
+    assert_no_exception(page)
     page.screenshot(path=str(Path("tests/artifacts/images-trained.png")), full_page=True)
 
 
@@ -53,3 +67,4 @@ def test_feature_maps_show_a_grid_for_a_chosen_digit(app_server: str, page: Page
     images = page.locator(".js-plotly-plot .layer-above image")
     expect(images.first).to_be_attached(timeout=SLOW_MS)
     assert images.count() >= 6, "expected a grid of feature maps (one image per map)"
+    assert_no_exception(page)
