@@ -416,7 +416,11 @@ class PlaygroundView {
         }
       }
       ctx.textAlign = "center"; ctx.fillStyle = INK; ctx.font = SMALL;
-      ctx.fillText(s.titles[i] || "", g.xs[i], 12);
+      const title = s.titles[i] || "", spacing = g.xs.length > 1 ? g.xs[1] - g.xs[0] : 999;
+      if (spacing < 80 && title.includes(" · ")) {  // narrow (a phone): two short lines
+        const [a, b] = title.split(" · ");
+        ctx.fillText(a, g.xs[i], 6); ctx.fillText(b, g.xs[i], 18);
+      } else ctx.fillText(title, g.xs[i], 12);
       if (s.sizes[i] > k) { ctx.fillStyle = MUTED; ctx.fillText("+" + (s.sizes[i] - k) + " more", g.xs[i], g.bottom + 14); }
     });
     this.net.mark();
