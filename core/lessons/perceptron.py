@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 CORNERS: tuple[tuple[float, float], ...] = ((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0))
@@ -137,3 +138,14 @@ def xor_network(x: tuple[float, float]) -> tuple[tuple[float, float], float]:
     h = tuple(activate(weighted_sum(p["W1"][j], p["b1"][j], x), "step") for j in range(2))
     out = activate(weighted_sum(p["W2"], p["b2"], h), "step")
     return (h[0], h[1]), out
+
+
+def output_grid(w: tuple[float, float], b: float, activation: str, n: int = 41,
+                lo: float = -0.5, hi: float = 1.5) -> np.ndarray:
+    """The neuron's output over an n×n grid of [lo, hi]² (rows along x2), for the heatmap."""
+    g = np.linspace(lo, hi, n)
+    x1, x2 = np.meshgrid(g, g)
+    z = w[0] * x1 + w[1] * x2 + b
+    if activation == "step":
+        return (z > 0).astype(np.float64)
+    return torch.sigmoid(torch.from_numpy(z)).numpy()
