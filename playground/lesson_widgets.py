@@ -7,12 +7,22 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from core.config import RunConfig
 from core.share import config_to_params
+from core.threads import BUDGET
+from playground.jobs import configure_threads
 from playground.presets import PRESETS
 from playground.state import load_config
 
 PLAYGROUND_PAGE = "app_pages/playground_2d.py"
 PLAYGROUND_STATE = "playground"  # the Playground page's config key (playground/state.py)
+
+
+def lesson_threads() -> None:
+    """Torch work on a lesson page runs in the script's thread: give it the app's budget (on a
+    2-core laptop one thread, which is several times faster than two fighting the UI)."""
+    configure_threads()
+    BUDGET.sync()
 
 
 def preset_link(preset: str) -> str:
@@ -61,3 +71,14 @@ def stepper(key: str, total: int, label: str = "step") -> int:
     cols[3].button("End", key=f"{key}:last", on_click=move, args=(total,),
                    icon=":material/last_page:", disabled=now >= total, width="stretch")
     return st.session_state[key]
+
+
+IMAGES_PAGE = "app_pages/images.py"
+
+
+def try_on_images(config: RunConfig, label: str, key: str) -> None:
+    """A button that puts `config` into this session's Train-on-images page and goes there."""
+    if st.button(f"Try it on Train on images: {label}", key=f"try:{key}",
+                 icon=":material/image:", type="primary"):
+        load_config("images", config)
+        st.switch_page(IMAGES_PAGE)

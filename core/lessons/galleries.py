@@ -163,3 +163,38 @@ def dead_relu_shares(model: nn.Module, x: torch.Tensor) -> list[DeadShare]:
         alive = (out > 0).any(dim=0)
         shares.append(DeadShare(f"ReLU layer {i}", int(alive.numel()), int((~alive).sum())))
     return shares
+
+
+def train_relu_net(lr: float, epochs: int = 20, width: int = 8, depth: int = 4,
+                   seed: int = 0) -> tuple[nn.Module, torch.Tensor]:
+    """A small ReLU network trained in-process on the circle with plain SGD; returns it and
+    its training inputs, for counting dead units when the session has no Playground run."""
+    from core.build import build_model
+    from core.config import RunConfig
+    from core.data import load_dataset
+    from core.optimizers import make_optimizer
+
+    config = RunConfig.from_dict({
+        "dataset": {"name": "circle", "noise": 0.1, "seed": seed},
+        "network": {"layers": [{"type": "dense", "units": width, "activation": "relu"}] * depth,
+                    "init": "he_uniform"},
+        "training": {"optimizer": "sgd", "lr": lr, "batch_size": 10, "seed": seed,
+                     "device": "cpu"}})
+    data = load_dataset(config.dataset)
+    built = build_model(config, data)
+    model, head = built.model, built.head
+    criterion = head.criterion()
+    optimizer = make_optimizer(model.parameters(), config.training)
+    x, y = data.x_train, head.prepare_targets(data.y_train)
+    g = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        order = torch.randperm(len(x), generator=g)
+        for start in range(0, len(x), 10):
+            idx = order[start:start + 10]
+            optimizer.zero_grad()
+            loss = criterion(head.outputs_for_loss(model(x[idx])), y[idx])
+            if not torch.isfinite(loss):
+                return model, x
+            loss.backward()
+            optimizer.step()
+    return model, x
