@@ -34,6 +34,12 @@ class NetworkShape:
         return cls(tuple(dataset.input_shape), dataset.task, dataset.n_classes,
                    dataset.target_dim)
 
+    @classmethod
+    def of_model_file(cls, meta: dict) -> NetworkShape:
+        """From a saved model's metadata (core.model_io.read_metadata): no data needed."""
+        n = len(meta["class_names"]) if meta["task"] == "classification" else 0
+        return cls(tuple(meta["input_shape"]), meta["task"], n)
+
     def empty_dataset(self) -> Dataset:
         x = torch.zeros(0, *self.input_shape)
         y = torch.zeros(0, dtype=torch.long)
@@ -195,9 +201,11 @@ def pytorch_code(config: RunConfig, shape: NetworkShape) -> str:
             "                       if isinstance(m, (nn.Linear, nn.Conv2d))]",
         ]
         if t.l1:
-            parts.append(f"            loss = loss + {t.l1:g} * sum(w.abs().sum() for w in weights)")
+            parts.append(f"            loss = loss + {t.l1:g} * sum(w.abs().sum() "
+                         "for w in weights)")
         if t.l2:
-            parts.append(f"            loss = loss + {t.l2:g} * sum((w * w).sum() for w in weights)")
+            parts.append(f"            loss = loss + {t.l2:g} * sum((w * w).sum() "
+                         "for w in weights)")
     parts += [
         "            optimizer.zero_grad()",
         "            loss.backward()",
@@ -301,7 +309,8 @@ def keras_code(config: RunConfig, shape: NetworkShape) -> str:
             lines[-1] += "  # trainable=False in the playground"
         in_shape = row.output_shape
     head = built.head
-    out_act = "" if head.output_activation == "linear" else f', activation="{head.output_activation}"'
+    out_act = ("" if head.output_activation == "linear"
+               else f', activation="{head.output_activation}"')
     lines.append(f"layers.Dense({head.out_units}{out_act}),  # output layer")
     t = config.training
     body = "\n".join("    " + line for line in lines)

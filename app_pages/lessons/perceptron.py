@@ -41,7 +41,8 @@ notice([
 
 # ----- 2. the learning rule --------------------------------------------------------------------
 st.header("2. The perceptron learning rule, one corner at a time")
-st.latex(r"w_i \leftarrow w_i + \eta\,(t - \hat y)\,x_i, \qquad b \leftarrow b + \eta\,(t - \hat y)")
+st.latex(r"w_i \leftarrow w_i + \eta\,(t - \hat y)\,x_i, \qquad "
+         r"b \leftarrow b + \eta\,(t - \hat y)")
 st.caption("t is the target, ŷ the prediction, η the learning rate. Nothing changes when the "
            "prediction is right; a mistake tilts the line towards the corner it got wrong.")
 c1, c2, c3 = st.columns(3)
