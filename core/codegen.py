@@ -221,7 +221,9 @@ _KERAS_ACT = {"sigmoid": '"sigmoid"', "tanh": '"tanh"', "relu": '"relu"', "elu":
               "gelu": '"gelu"', "softplus": '"softplus"', "gaussian": "gaussian"}
 _KERAS_LOSS = {"mse": '"mse"', "mae": '"mae"', "huber": '"huber"',
                "bce": '"binary_crossentropy"', "cce": '"sparse_categorical_crossentropy"',
-               "hinge": '"categorical_hinge"  # needs one-hot labels'}
+               "hinge": '"categorical_hinge"'}
+_KERAS_LOSS_NOTE = {"hinge": "  # categorical_hinge wants one-hot labels",
+                    "cce": "  # sparse: labels as class numbers, like the playground's"}
 _KERAS_INIT = {"xavier_uniform": '"glorot_uniform"', "xavier_normal": '"glorot_normal"',
                "he_uniform": '"he_uniform"', "he_normal": '"he_normal"',
                "normal": "keras.initializers.RandomNormal(stddev={std})", "zeros": '"zeros"'}
@@ -328,7 +330,8 @@ def keras_code(config: RunConfig, shape: NetworkShape) -> str:
         "model.summary()",
         "",
         f"model.compile(optimizer={_keras_optimizer(config)},",
-        f"              loss={_KERAS_LOSS[t.loss]}{metrics})",
+        f"              loss={_KERAS_LOSS[t.loss]}{metrics})"
+        + _KERAS_LOSS_NOTE.get(t.loss, ""),
         f"model.fit(x_train, y_train, epochs={t.epochs}, batch_size={t.batch_size},",
         f"          validation_data=(x_test, y_test){callbacks})",
         "",
