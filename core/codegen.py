@@ -223,7 +223,7 @@ _KERAS_LOSS = {"mse": '"mse"', "mae": '"mae"', "huber": '"huber"',
                "bce": '"binary_crossentropy"', "cce": '"sparse_categorical_crossentropy"',
                "hinge": '"categorical_hinge"'}
 _KERAS_LOSS_NOTE = {"hinge": "  # categorical_hinge wants one-hot labels",
-                    "cce": "  # sparse: labels as class numbers, like the playground's"}
+                    "cce": "  # labels as class numbers"}
 _KERAS_INIT = {"xavier_uniform": '"glorot_uniform"', "xavier_normal": '"glorot_normal"',
                "he_uniform": '"he_uniform"', "he_normal": '"he_normal"',
                "normal": "keras.initializers.RandomNormal(stddev={std})", "zeros": '"zeros"'}

@@ -98,7 +98,7 @@ def markdown_table() -> str:
     lines = ["| Deck topic | Decks | Learn it here |", "| --- | --- | --- |"]
     for t in CURRICULUM:
         links = " · ".join(f"[{link.label}]({link.url})" for link in t.links)
-        lines.append(f"| {t.topic} | {', '.join(t.decks)} | {links} |")
+        lines.append(f"| {t.topic} | {' '.join(t.decks)} | {links} |")
     return "\n".join(lines)
 
 

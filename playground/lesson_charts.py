@@ -80,7 +80,7 @@ _EDGES = (("x", "q"), ("y", "q"), ("q", "f"), ("z", "f"))
 _LABELS = {"x": "x", "y": "y", "z": "z", "q": "q = x + y", "f": "f = q · z"}
 
 
-def graph_figure(graph: AddMultiplyGraph, revealed: int, height: int = 380) -> go.Figure:
+def graph_figure(graph: AddMultiplyGraph, revealed: int, height: int = 440) -> go.Figure:
     """f = (x + y)·z as a circuit: forward values in green above each node, and the gradient
     ∂f/∂node in red below it once backward step `revealed` (0 = none yet) has reached it."""
     forward = {"x": graph.x, "y": graph.y, "z": graph.z, "q": graph.q, "f": graph.f}
@@ -88,23 +88,24 @@ def graph_figure(graph: AddMultiplyGraph, revealed: int, height: int = 380) -> g
     fig = go.Figure()
     for a, b in _EDGES:
         (x0, y0), (x1, y1) = _NODES[a], _NODES[b]
-        fig.add_annotation(x=x1 - 0.12, y=y1 + (y0 - y1) * 0.12, ax=x0 + 0.12, ay=y0,
+        fig.add_annotation(x=x1 - 0.2, y=y1 + (y0 - y1) * 0.2, ax=x0 + 0.12, ay=y0,
                            xref="x", yref="y", axref="x", ayref="y", showarrow=True,
                            arrowhead=2, arrowwidth=2, arrowcolor=MUTED, text="")
     for name, (x, y) in _NODES.items():
         fig.add_trace(go.Scatter(x=[x], y=[y], mode="markers+text", text=[_LABELS[name]],
                                  textposition="middle center", showlegend=False,
-                                 marker={"size": 64 if name in ("q", "f") else 44,
+                                 textfont={"size": 15},
+                                 marker={"size": 96 if name in ("q", "f") else 56,
                                          "color": "#f4f4f4", "line": {"color": INK,
                                                                       "width": 2}},
                                  hoverinfo="skip"))
-        fig.add_annotation(x=x, y=y + 0.33, text=f"<b>{forward[name]:.4g}</b>", showarrow=False,
-                           font={"color": FORWARD, "size": 16})
+        fig.add_annotation(x=x, y=y + 0.42, text=f"<b>{name} = {forward[name]:.4g}</b>",
+                           showarrow=False, font={"color": FORWARD, "size": 16})
         if name in grads:
-            fig.add_annotation(x=x, y=y - 0.33, text=f"<b>∂f/∂{name} = {grads[name]:.4g}</b>",
+            fig.add_annotation(x=x, y=y - 0.42, text=f"<b>∂f/∂{name} = {grads[name]:.4g}</b>",
                                showarrow=False, font={"color": BACKWARD, "size": 15})
-    hidden = {"visible": False, "range": [-0.5, 2.5]}
-    return _layout(fig, height, xaxis=hidden, yaxis={**hidden, "range": [-0.6, 2.6]})
+    hidden = {"visible": False, "range": [-0.4, 2.4]}
+    return _layout(fig, height, xaxis=hidden, yaxis={**hidden, "range": [-0.65, 2.65]})
 
 
 # ----- activation and loss galleries -----------------------------------------------------------

@@ -65,7 +65,7 @@ def stepper(key: str, total: int, label: str = "step") -> int:
                    icon=":material/first_page:", disabled=now == 0, width="stretch")
     cols[1].button("Back", key=f"{key}:back", on_click=move, args=(now - 1,),
                    icon=":material/chevron_left:", disabled=now == 0, width="stretch")
-    cols[2].button(f"Next {label}", key=f"{key}:next", on_click=move, args=(now + 1,),
+    cols[2].button("Next", key=f"{key}:next", on_click=move, args=(now + 1,), help=f"next {label}",
                    icon=":material/chevron_right:", disabled=now >= total, width="stretch",
                    type="primary")
     cols[3].button("End", key=f"{key}:last", on_click=move, args=(total,),

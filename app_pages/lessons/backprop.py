@@ -34,13 +34,13 @@ with left:
     st.plotly_chart(charts.graph_figure(graph, now), key="bp:graph")
 with right:
     st.markdown("**Forward pass** (green in the graph)")
-    st.latex(rf"q = x + y = {x:g} + ({y:g}) = {graph.q:g},\qquad f = q\,z = {graph.q:g}\cdot"
-             rf"({z:g}) = {graph.f:g}")
+    st.latex(rf"q = x + y = {x:g} + ({y:g}) = {graph.q:g}")
+    st.latex(rf"f = q\,z = {graph.q:g}\cdot({z:g}) = {graph.f:g}")
     st.markdown("**Local gradients**: what each node knows about itself")
     loc = graph.local_gradients()
-    st.latex(rf"\frac{{\partial q}}{{\partial x}} = 1,\ \frac{{\partial q}}{{\partial y}} = 1,"
-             rf"\ \frac{{\partial f}}{{\partial q}} = z = {loc['df/dq']:g},"
-             rf"\ \frac{{\partial f}}{{\partial z}} = q = {loc['df/dz']:g}")
+    st.latex(r"\frac{\partial q}{\partial x} = 1,\quad \frac{\partial q}{\partial y} = 1")
+    st.latex(rf"\frac{{\partial f}}{{\partial q}} = z = {loc['df/dq']:g},\quad"
+             rf"\frac{{\partial f}}{{\partial z}} = q = {loc['df/dz']:g}")
     st.markdown("**Backward pass** (red), one step at a time")
     for s in steps[:now]:
         st.markdown(f"* {s.rule}")

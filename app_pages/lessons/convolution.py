@@ -78,11 +78,12 @@ output = cv.convolve(image, kernel, stride, pad)
 for key in ("cv:row", "cv:col"):  # a smaller output after a new stride: stay inside it
     if key in st.session_state:
         st.session_state[key] = min(int(st.session_state[key]), n_out - 1)
+strongest = np.unravel_index(int(np.abs(output).argmax()), output.shape)
 with setup:
+    st.caption("Output pixel to work out by hand (starts at the strongest response):")
     c1, c2 = st.columns(2)
-    row = c1.number_input("Output row", 0, n_out - 1, min(n_out // 2, n_out - 1), key="cv:row")
-    col = c2.number_input("Output column", 0, n_out - 1, min(n_out // 2, n_out - 1),
-                          key="cv:col")
+    row = c1.number_input("Output row", 0, n_out - 1, int(strongest[0]), key="cv:row")
+    col = c2.number_input("Output column", 0, n_out - 1, int(strongest[1]), key="cv:col")
 window = cv.conv_window(image, kernel, stride, pad, int(row), int(col))
 with view:
     left, right = st.columns(2)

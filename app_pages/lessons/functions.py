@@ -11,7 +11,7 @@ from playground import lesson_charts as charts
 from playground.lesson_widgets import lesson_threads, notice, try_in_playground
 
 LATEX = {
-    "sigmoid": r"\sigma(x) = \frac{1}{1+e^{-x}},\quad \sigma'(x) = \sigma(x)(1-\sigma(x))",
+    "sigmoid": r"\sigma(x) = \frac{1}{1+e^{-x}},\quad \sigma' = \sigma(1-\sigma)",
     "tanh": r"\tanh(x),\quad \tanh'(x) = 1 - \tanh^2(x)",
     "relu": r"\max(0, x),\quad \text{slope } 0 \text{ or } 1",
     "leaky_relu": r"\max(0.1x,\ x),\quad \text{slope } 0.1 \text{ or } 1",

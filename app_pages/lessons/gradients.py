@@ -38,14 +38,15 @@ st.markdown(
 st.latex(r"\frac{\partial L}{\partial W_1} \propto \prod_{l=2}^{L} W_l^{\top}\,"
          r"\mathrm{diag}\big(g'(z_l)\big)\qquad g' \le 0.25 \text{ for the sigmoid}")
 
-c = st.columns(6)
+c = st.columns(3)
 depth = c[0].slider("Depth (hidden layers)", 2, 20, 10, key="gf:depth")
 width = c[1].select_slider("Width", [4, 8, 16, 32], value=8, key="gf:width")
-act = c[2].radio("Activation", ["sigmoid", "tanh", "relu"], key="gf:act")
-init = c[3].radio("Initialisation", list(gf.INITS), index=1, key="gf:init")
-batchnorm = c[4].toggle("Batch norm after each layer", key="gf:bn")
-lr = c[5].select_slider("Learning rate (SGD)", [0.01, 0.03, 0.1, 0.3, 1.0], value=0.1,
+lr = c[2].select_slider("Learning rate (SGD)", [0.01, 0.03, 0.1, 0.3, 1.0], value=0.1,
                         key="gf:lr")
+c = st.columns([1, 2.4, 1])
+act = c[0].radio("Activation", ["sigmoid", "tanh", "relu"], key="gf:act", horizontal=True)
+init = c[1].radio("Initialisation", list(gf.INITS), index=1, key="gf:init", horizontal=True)
+batchnorm = c[2].toggle("Batch norm after each layer", key="gf:bn")
 setup = gf.ProbeSetup(depth, width, act, init, batchnorm, lr)
 if st.session_state.get("gf:setup") != setup:
     st.session_state["gf:setup"] = setup

@@ -118,11 +118,12 @@ with left:
         h, out = pc.xor_network(x)
         rows.append({"x₁": x[0], "x₂": x[1], "h₁ (OR)": h[0], "h₂ (AND)": h[1], "ŷ": out,
                      "XOR": pc.GATES["XOR"][pc.CORNERS.index(x)]})
-    st.dataframe(rows, hide_index=True)
+    st.table(rows)
 with right:
     st.plotly_chart(charts.perceptron_figure(
         pc.GATES["XOR"], [(p["W1"][0], p["b1"][0], "hidden unit 1 (OR)"),
-                          (p["W1"][1], p["b1"][1], "hidden unit 2 (AND)")]),
+                          (p["W1"][1], p["b1"][1], "hidden unit 2 (AND)")],
+        output=pc.xor_network_grid()),
         key="pc:xor_chart")
 notice([
     "The band between the two lines is where XOR is 1: no single line can cut it out, two "

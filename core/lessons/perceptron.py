@@ -140,7 +140,7 @@ def xor_network(x: tuple[float, float]) -> tuple[tuple[float, float], float]:
     return (h[0], h[1]), out
 
 
-def output_grid(w: tuple[float, float], b: float, activation: str, n: int = 41,
+def output_grid(w: tuple[float, float], b: float, activation: str, n: int = 101,
                 lo: float = -0.5, hi: float = 1.5) -> np.ndarray:
     """The neuron's output over an n×n grid of [lo, hi]² (rows along x2), for the heatmap."""
     g = np.linspace(lo, hi, n)
@@ -149,3 +149,9 @@ def output_grid(w: tuple[float, float], b: float, activation: str, n: int = 41,
     if activation == "step":
         return (z > 0).astype(np.float64)
     return torch.sigmoid(torch.from_numpy(z)).numpy()
+
+
+def xor_network_grid(n: int = 101, lo: float = -0.5, hi: float = 1.5) -> np.ndarray:
+    """The hand-set XOR network's output over an n×n grid (rows along x2)."""
+    g = np.linspace(lo, hi, n)
+    return np.array([[xor_network((float(a), float(b)))[1] for a in g] for b in g])
