@@ -94,7 +94,7 @@ st.latex(r"\frac{\partial L}{\partial w_{2,j}} = \delta_2 h_j,\quad \frac{\parti
 cols = st.columns(5)
 tx1 = cols[0].number_input("x₁", value=0.5, step=0.5, key="bp:tx1")
 tx2 = cols[1].number_input("x₂", value=-1.0, step=0.5, key="bp:tx2")
-ty = cols[2].number_input("target y", value=1.0, step=1.0, key="bp:ty")
+ty = cols[2].number_input("target y", value=0.5, step=0.25, key="bp:ty")
 lr = cols[3].number_input("learning rate η", value=1.0, min_value=0.0, max_value=100.0,
                           step=0.5, key="bp:lr")
 seed = cols[4].number_input("weights from seed", value=3, min_value=0, step=1, key="bp:seed")
@@ -129,6 +129,8 @@ notice([
     "δ₁ reuses δ₂: the output layer's error is computed once and passed back, which is why "
     "backpropagation costs about as much as one forward pass.",
     "Every number here is also computed by torch.autograd in the tests, and they agree.",
-    "Raise η to 20 or 50 and the step overshoots: the loss after the update grows.",
+    "Raise η to 20 and the step jumps past the target: ŷ goes from 0.31 to 0.80 and the loss "
+    "after the update is larger. (With a target of 0 or 1 no step can overshoot: the sigmoid "
+    "only approaches it.)",
 ])
 try_in_playground("start", "bp:start")

@@ -122,7 +122,7 @@ def test_parameter_counts() -> None:
 
 def test_pictures_and_learned_kernels() -> None:
     pictures = cv.sample_pictures()
-    assert pictures and all(0 <= p.pixels.min() and p.pixels.max() <= 1 for p in pictures)
+    assert pictures and all(p.pixels.min() >= 0 and p.pixels.max() <= 1 for p in pictures)
     kernels = cv.learned_kernels(ASSETS / "mnist_cnn.safetensors")
     assert len(kernels) == 16 and kernels[0].shape == (5, 5)
 
