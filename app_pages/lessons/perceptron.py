@@ -74,8 +74,8 @@ def rule_player() -> None:
         verdict = "right, nothing changes" if abs(s.error) < 1e-12 else "a mistake"
         st.markdown(
             f"**Epoch {s.epoch}, corner {s.x}** (target {s.target}): "
-            f"z = {s.w_before[0]:.3g}·{s.x[0]:g} + {s.w_before[1]:.3g}·{s.x[1]:g} "
-            f"{s.b_before:+.3g} = {s.z:.3g}, prediction ŷ = {s.prediction:.3g} — {verdict}.")
+            f"z = {s.w_before[0]:.3g}·{s.x[0]:g} + {s.w_before[1]:.3g}·{s.x[1]:g} + "
+            f"({s.b_before:.3g}) = {s.z:.3g}, prediction ŷ = {s.prediction:.3g} — {verdict}.")
         st.latex(rf"w \leftarrow ({s.w_before[0]:.3g}, {s.w_before[1]:.3g}) + {lr:g}\cdot"
                  rf"({s.error:.3g})\cdot({s.x[0]:g}, {s.x[1]:g}) = "
                  rf"({s.w_after[0]:.3g}, {s.w_after[1]:.3g}),\quad b \leftarrow "
