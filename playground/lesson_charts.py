@@ -75,12 +75,13 @@ def mistakes_figure(mistakes: Sequence[int], height: int = 220) -> go.Figure:
 
 
 # ----- backpropagation graph -------------------------------------------------------------------
-_NODES = {"x": (0.0, 2.0), "y": (0.0, 1.0), "z": (0.0, 0.0), "q": (1.0, 1.5), "f": (2.0, 0.75)}
+_NODES = {"x": (0.0, 3.0), "y": (0.0, 1.5), "z": (0.0, 0.0), "q": (1.0, 2.25), "f": (2.0, 1.1)}
+_OPS = ("q", "f")
 _EDGES = (("x", "q"), ("y", "q"), ("q", "f"), ("z", "f"))
 _LABELS = {"x": "x", "y": "y", "z": "z", "q": "q = x + y", "f": "f = q · z"}
 
 
-def graph_figure(graph: AddMultiplyGraph, revealed: int, height: int = 440) -> go.Figure:
+def graph_figure(graph: AddMultiplyGraph, revealed: int, height: int = 520) -> go.Figure:
     """f = (x + y)·z as a circuit: forward values in green above each node, and the gradient
     ∂f/∂node in red below it once backward step `revealed` (0 = none yet) has reached it."""
     forward = {"x": graph.x, "y": graph.y, "z": graph.z, "q": graph.q, "f": graph.f}
@@ -88,24 +89,25 @@ def graph_figure(graph: AddMultiplyGraph, revealed: int, height: int = 440) -> g
     fig = go.Figure()
     for a, b in _EDGES:
         (x0, y0), (x1, y1) = _NODES[a], _NODES[b]
-        fig.add_annotation(x=x1 - 0.2, y=y1 + (y0 - y1) * 0.2, ax=x0 + 0.12, ay=y0,
+        fig.add_annotation(x=x1 - 0.22, y=y1 + (y0 - y1) * 0.22, ax=x0 + 0.1, ay=y0,
                            xref="x", yref="y", axref="x", ayref="y", showarrow=True,
                            arrowhead=2, arrowwidth=2, arrowcolor=MUTED, text="")
     for name, (x, y) in _NODES.items():
         fig.add_trace(go.Scatter(x=[x], y=[y], mode="markers+text", text=[_LABELS[name]],
                                  textposition="middle center", showlegend=False,
                                  textfont={"size": 15},
-                                 marker={"size": 96 if name in ("q", "f") else 56,
+                                 marker={"size": 84 if name in _OPS else 46,
                                          "color": "#f4f4f4", "line": {"color": INK,
                                                                       "width": 2}},
                                  hoverinfo="skip"))
-        fig.add_annotation(x=x, y=y + 0.42, text=f"<b>{name} = {forward[name]:.4g}</b>",
+        offset = 0.68 if name in _OPS else 0.45
+        fig.add_annotation(x=x, y=y + offset, text=f"<b>{name} = {forward[name]:.4g}</b>",
                            showarrow=False, font={"color": FORWARD, "size": 16})
         if name in grads:
-            fig.add_annotation(x=x, y=y - 0.42, text=f"<b>∂f/∂{name} = {grads[name]:.4g}</b>",
+            fig.add_annotation(x=x, y=y - offset, text=f"<b>∂f/∂{name} = {grads[name]:.4g}</b>",
                                showarrow=False, font={"color": BACKWARD, "size": 15})
-    hidden = {"visible": False, "range": [-0.4, 2.4]}
-    return _layout(fig, height, xaxis=hidden, yaxis={**hidden, "range": [-0.65, 2.65]})
+    hidden = {"visible": False, "range": [-0.45, 2.45]}
+    return _layout(fig, height, xaxis=hidden, yaxis={**hidden, "range": [-0.75, 3.75]})
 
 
 # ----- activation and loss galleries -----------------------------------------------------------
