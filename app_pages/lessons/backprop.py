@@ -8,6 +8,16 @@ from core.lessons.backprop import AddMultiplyGraph, NeuronPass, TinyNet, TinyNet
 from playground import lesson_charts as charts
 from playground.lesson_widgets import notice, stepper, try_in_playground
 
+LIMIT = 1000.0
+"""Inputs stay within ±1000: enough for every lesson, and no overflow to inf or NaN."""
+
+
+
+def number(where, label: str, value: float, step: float, key: str) -> float:
+    return where.number_input(label, value=value, step=step, min_value=-LIMIT, max_value=LIMIT,
+                              key=key)
+
+
 st.title("Backpropagation by hand")
 st.markdown(
     "Training needs the derivative of the loss with respect to every weight. "
@@ -20,9 +30,9 @@ st.latex(r"\frac{\partial f}{\partial x} = \frac{\partial f}{\partial q}\cdot"
 # ----- 1. f = (x + y) z ------------------------------------------------------------------------
 st.header("1. The smallest example: f = (x + y) · z")
 cols = st.columns(3)
-x = cols[0].number_input("x", value=-2.0, step=1.0, key="bp:x")
-y = cols[1].number_input("y", value=5.0, step=1.0, key="bp:y")
-z = cols[2].number_input("z", value=-4.0, step=1.0, key="bp:z")
+x = number(cols[0], "x", -2.0, 1.0, "bp:x")
+y = number(cols[1], "y", 5.0, 1.0, "bp:y")
+z = number(cols[2], "z", -4.0, 1.0, "bp:z")
 graph = AddMultiplyGraph(x, y, z)
 steps = graph.backward_steps()
 if st.session_state.get("bp:graph_sig") != (x, y, z):
@@ -61,12 +71,12 @@ st.latex(r"\frac{\partial C}{\partial w_i} = \underbrace{2(a-y)}_{\partial C/\pa
          r"\underbrace{a(1-a)}_{\partial a/\partial z}\cdot\underbrace{x_i}_{\partial z/"
          r"\partial w_i}")
 cols = st.columns(6)
-nx1 = cols[0].number_input("x₁", value=1.0, step=0.5, key="bp:nx1")
-nx2 = cols[1].number_input("x₂", value=-0.5, step=0.5, key="bp:nx2")
-nw1 = cols[2].number_input("w₁", value=0.8, step=0.1, key="bp:nw1")
-nw2 = cols[3].number_input("w₂", value=0.4, step=0.1, key="bp:nw2")
-nb = cols[4].number_input("b", value=-0.2, step=0.1, key="bp:nb")
-ny = cols[5].number_input("target y", value=1.0, step=1.0, key="bp:ny")
+nx1 = number(cols[0], "x₁", 1.0, 0.5, "bp:nx1")
+nx2 = number(cols[1], "x₂", -0.5, 0.5, "bp:nx2")
+nw1 = number(cols[2], "w₁", 0.8, 0.1, "bp:nw1")
+nw2 = number(cols[3], "w₂", 0.4, 0.1, "bp:nw2")
+nb = number(cols[4], "b", -0.2, 0.1, "bp:nb")
+ny = number(cols[5], "target y", 1.0, 1.0, "bp:ny")
 n = NeuronPass((nx1, nx2), (nw1, nw2), nb, ny)
 gw = n.grad_w()
 st.latex(rf"z = {n.z:.4f},\quad a = \sigma(z) = {n.a:.4f},\quad C = {n.loss:.4f}")
@@ -92,9 +102,9 @@ st.latex(r"\frac{\partial L}{\partial w_{2,j}} = \delta_2 h_j,\quad \frac{\parti
          r"{\partial w_{1,ji}} = \delta_{1,j} x_i,\quad w \leftarrow w - \eta\,"
          r"\frac{\partial L}{\partial w}")
 cols = st.columns(5)
-tx1 = cols[0].number_input("x₁", value=0.5, step=0.5, key="bp:tx1")
-tx2 = cols[1].number_input("x₂", value=-1.0, step=0.5, key="bp:tx2")
-ty = cols[2].number_input("target y", value=0.5, step=0.25, key="bp:ty")
+tx1 = number(cols[0], "x₁", 0.5, 0.5, "bp:tx1")
+tx2 = number(cols[1], "x₂", -1.0, 0.5, "bp:tx2")
+ty = number(cols[2], "target y", 0.5, 0.25, "bp:ty")
 lr = cols[3].number_input("learning rate η", value=1.0, min_value=0.0, max_value=100.0,
                           step=0.5, key="bp:lr")
 seed = cols[4].number_input("weights from seed", value=3, min_value=0, step=1, key="bp:seed")

@@ -75,6 +75,8 @@ with tab_dead:
         live_shares = gal.dead_relu_shares(model, job.dataset.x_train.to("cpu"))
     if live_shares:
         st.subheader(f"Your Playground run (epoch {job.epoch})")
+        st.button("Count again", key="fn:recount", icon=":material/refresh:",
+                  help="Counts on a fresh copy of the run's current weights")
         st.plotly_chart(charts.dead_relu_figure(live_shares), key="fn:dead_live")
         dead = sum(s.dead for s in live_shares)
         units = sum(s.units for s in live_shares)
