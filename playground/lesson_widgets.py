@@ -19,8 +19,8 @@ PLAYGROUND_STATE = "playground"  # the Playground page's config key (playground/
 
 
 def lesson_threads() -> None:
-    """Torch work on a lesson page runs in the script's thread: give it the app's budget (on a
-    2-core laptop one thread, which is several times faster than two fighting the UI)."""
+    """Torch work on a lesson page runs in the script's thread: give it the app's thread
+    budget (core/threads.py: on a 2-core laptop one thread, leaving a core for the UI)."""
     configure_threads()
     BUDGET.sync()
 
@@ -39,7 +39,8 @@ def try_in_playground(preset: str, key: str) -> None:
                  icon=":material/science:", type="primary"):
         config = PRESETS[preset].config()
         load_config(PLAYGROUND_STATE, config)
-        st.session_state["_lesson"] = preset
+        st.session_state["_lesson"] = preset  # the Playground's lesson box and preset picker
+        st.session_state["pg_preset_choice"] = preset
         st.switch_page(PLAYGROUND_PAGE, query_params=config_to_params(config))
     st.caption(f"Or open [this setup in a new tab]({preset_link(preset)}) to share it.")
 

@@ -32,8 +32,8 @@ HIST_BINS = np.linspace(-1.5, 1.5, 31)
 
 @contextmanager
 def _flush_denormals() -> Iterator[None]:
-    """Gradients of 1e-40 (a vanished gradient) are subnormal floats, which the CPU handles
-    ~50× slower; flushing them to zero changes nothing visible. The flag is per thread."""
+    """Gradients of 1e-40 (a vanished gradient) are subnormal floats, which CPUs handle far
+    more slowly; flushing them to zero changes nothing visible. The flag is per thread."""
     torch.set_flush_denormal(True)
     try:
         yield
