@@ -4,6 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
+from playground.curriculum import DECKS, NOT_COVERED, markdown_table
+
+LESSONS = (
+    ("perceptron.py", "1 · The perceptron: weights, bias, the learning rule, XOR"),
+    ("backprop.py", "2 · Backpropagation by hand, checked against autograd"),
+    ("functions.py", "3 · Activation and loss functions, dead ReLUs"),
+    ("convolution.py", "4 · Convolution and pooling arithmetic"),
+    ("gradients.py", "5 · Vanishing and exploding gradients, live"),
+    ("code.py", "6 · The code you would write: Keras and PyTorch"),
+)
+
 st.title("Neural Network Playground")
 st.markdown(
     """
@@ -14,7 +25,7 @@ and every setup is a link you can share.
 """
 )
 
-st.subheader("Lessons")
+st.subheader("Pages")
 col1, col2 = st.columns(2)
 with col1:
     st.page_link("app_pages/playground_2d.py",
@@ -67,12 +78,15 @@ with col1:
         "minima; then the loss landscape around the weights your Playground run found."
     )
 with col2:
-    st.markdown("**Curriculum covered**")
-    st.caption(
-        "perceptron · activations (sigmoid, tanh, ReLU, leaky ReLU, ELU, GELU, softplus, "
-        "Gaussian, maxout) · losses (MSE, MAE, Huber, binary/categorical cross-entropy, hinge) · "
-        "SGD, momentum, Nesterov, AdaGrad, Adadelta, RMSProp, Adam, AdamW · batch size and "
-        "epochs · L1/L2 · dropout · early stopping · weight initialisation · feature engineering · "
-        "normalisation · batch norm · augmentation · convolution · pooling · class imbalance · "
-        "transfer learning"
-    )
+    st.markdown("**Lessons: the lecture decks, interactive**")
+    for path, label in LESSONS:
+        st.page_link(f"app_pages/lessons/{path}", label=label, icon=":material/school:")
+    st.caption("Each lesson has the math, one thing to play with, what to notice, and a "
+               "button that opens a matching setup in the Playground.")
+
+st.subheader("Curriculum map")
+st.caption("Every topic of the five lecture decks and where it is taught here. Links open in "
+           "a new tab; a preset link opens the Playground with that lesson's setup. Decks: "
+           + "; ".join(f"**{k}** {v}" for k, v in DECKS.items()) + ".")
+st.markdown(markdown_table())
+st.caption("Not covered here (yet): " + ", ".join(NOT_COVERED) + ".")
