@@ -10,6 +10,9 @@ import torch
 
 from core.errors import ConfigError
 
+TABLE = "csv"
+"""dataset.name of your own table (a CSV file or a built-in one): core.data.tables."""
+
 
 @dataclass
 class Dataset:
@@ -59,10 +62,14 @@ class Dataset:
 
 def validate_dataset(config) -> None:
     from core.data.images import IMAGE_SOURCES, validate_image
+    from core.data.tables import validate_table_config
     from core.data.toy import TOY_DATASETS, validate_toy
 
     if not isinstance(config.name, str):
         pass
+    elif config.name == TABLE:
+        validate_table_config(config)
+        return
     elif config.name in TOY_DATASETS:
         validate_toy(config)
         return
@@ -79,9 +86,12 @@ def load_dataset(config, progress=None) -> Dataset:
     Raises DatasetUnavailable (with where to put the file) when image data is missing offline.
     """
     from core.data.images import IMAGE_SOURCES, make_image_dataset
+    from core.data.tables import make_table_dataset
     from core.data.toy import make_toy
 
     validate_dataset(config)
+    if config.name == TABLE:
+        return make_table_dataset(config)
     if config.name in IMAGE_SOURCES:
         key = json.dumps(asdict(config), sort_keys=True)
         cached = _IMAGE_CACHE.get(key)
@@ -103,4 +113,4 @@ def _loaders() -> list[str]:
     from core.data.images import IMAGE_SOURCES
     from core.data.toy import TOY_DATASETS
 
-    return [*TOY_DATASETS, *IMAGE_SOURCES]
+    return [*TOY_DATASETS, TABLE, *IMAGE_SOURCES]
