@@ -1,0 +1,7 @@
+"""Take a trained model home: the safetensors file (weights + config), ONNX, and a standalone
+PyTorch training script. Nothing here imports Streamlit."""
+
+from core.export.onnx import onnx_bytes
+from core.export.script import ExportRefused, training_script
+
+__all__ = ["ExportRefused", "onnx_bytes", "training_script"]
