@@ -17,6 +17,7 @@ from playground import draw_canvas
 from playground import draw_views as dv
 from playground import image_charts as ic
 from playground import inspect_views as iv
+from playground.export_panel import export_panel
 from playground.jobs import configure_threads, session_jobs
 from playground.model_upload import uploaded_models
 
@@ -180,6 +181,10 @@ def collection_panel(image: np.ndarray | None) -> None:
         if tuned is not None:
             st.button("Forget the fine-tuned model", icon=":material/undo:",
                       on_click=_forget_tuned, key=key("forget_tuned"), width="stretch")
+            if tuned.get("config") is not None:
+                with st.expander("Export the fine-tuned model", icon=":material/download:"):
+                    export_panel("draw-finetuned", lambda: dv.tuned_exportable(tuned), "mnist",
+                                 data_path="mnist.npz")
     if tune:
         with st.spinner("Fine-tuning a copy of the model…"):
             _fine_tune(image, steps, lr)
