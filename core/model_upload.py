@@ -27,16 +27,17 @@ def check_model_bytes(data: bytes) -> None:
     if len(data) > MAX_MODEL_BYTES:
         raise ModelRefused(f"the file is {len(data) / 1e6:,.0f} MB; at most "
                            f"{MAX_MODEL_BYTES / 1e6:,.0f} MB are accepted")
-    if data[:1] == b"\x80" or data[:2] in (b"(d", b"(l", b"}q", b"]q"):
-        raise ModelRefused("this is a Python pickle; pickles can run code when opened, so the "
-                           "playground never opens them. Save the model as .safetensors")
-    if data[:4] == b"PK\x03\x04":
-        raise ModelRefused("this is a PyTorch .pt/.pth file (a zipped pickle); the playground "
-                           "never unpickles files. Upload the .safetensors file it saved")
-    if len(data) < 8:
-        raise ModelRefused("this is not a safetensors file (it is too short)")
-    (size,) = struct.unpack("<Q", data[:8])
-    if not 2 <= size <= min(len(data) - 8, 100_000_000) or data[8:9] != b"{":
+    size = struct.unpack("<Q", data[:8])[0] if len(data) >= 8 else 0
+    if not (2 <= size <= min(len(data) - 8, 100_000_000) and data[8:9] == b"{"):
+        # not a safetensors layout; name the usual suspects (only their first bytes are read)
+        if data[:4] == b"PK\x03\x04":
+            raise ModelRefused("this is a PyTorch .pt/.pth file (a zipped pickle); the "
+                               "playground never unpickles files. Upload the .safetensors "
+                               "file it saved")
+        if data[:1] == b"\x80" or data[:2] in (b"(d", b"(l", b"}q", b"]q"):
+            raise ModelRefused("this is a Python pickle; pickles can run code when opened, so "
+                               "the playground never opens them. Save the model as "
+                               ".safetensors")
         raise ModelRefused("this is not a safetensors file")
     try:
         header = json.loads(data[8:8 + size])

@@ -156,6 +156,12 @@ def test_foreign_files_are_refused_without_unpickling(jobs, make, message) -> No
         check_model_bytes(make(jobs["circle"]))
 
 
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[2] / "assets")
+                                        .glob("*.safetensors")), ids=lambda p: p.name)
+def test_shipped_models_are_accepted(path: Path) -> None:
+    check_model_bytes(path.read_bytes())  # a header length may start with byte 0x80
+
+
 def _torch_save(job: Job) -> bytes:
     buffer = io.BytesIO()
     torch.save(job.model.state_dict(), buffer)
