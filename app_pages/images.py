@@ -20,6 +20,7 @@ from playground.jobs import configure_threads
 from playground.shapes import shapes_table
 from playground.stack_editor import stack_editor
 from playground.state import current_config, init_config
+from playground.text import literal
 
 PAGE = "images"
 configure_threads()
@@ -57,7 +58,7 @@ with design:
             st.subheader("Layers, shapes and parameters")
             shapes_table(config, dataset)
         elif isinstance(dataset, str):
-            st.error(dataset, icon=":material/cloud_off:")
+            st.error(literal(dataset), icon=":material/cloud_off:")
 
 with controls:
     if problem:

@@ -60,6 +60,8 @@ class DatasetConfig:
     """Input columns (the first two are the plotted plane); empty = every other numeric one."""
     target: str | None = None
     """The label (classification) or target (regression) column; None = the last column."""
+    channels: int = 3
+    """Your own pictures (name "folders", a zip at `path`): 1 = grey, 3 = colour."""
 
 
 @dataclass

@@ -12,6 +12,8 @@ from core.errors import ConfigError
 
 TABLE = "csv"
 """dataset.name of your own table (a CSV file or a built-in one): core.data.tables."""
+FOLDERS = "folders"
+"""dataset.name of your own pictures (a zip of class folders): core.data.folders."""
 
 
 @dataclass
@@ -70,6 +72,11 @@ def validate_dataset(config) -> None:
     elif config.name == TABLE:
         validate_table_config(config)
         return
+    elif config.name == FOLDERS:
+        from core.data.folders import validate_folders
+
+        validate_folders(config)
+        return
     elif config.name in TOY_DATASETS:
         validate_toy(config)
         return
@@ -92,11 +99,16 @@ def load_dataset(config, progress=None) -> Dataset:
     validate_dataset(config)
     if config.name == TABLE:
         return make_table_dataset(config)
-    if config.name in IMAGE_SOURCES:
+    if config.name in (*IMAGE_SOURCES, FOLDERS):
         key = json.dumps(asdict(config), sort_keys=True)
         cached = _IMAGE_CACHE.get(key)
         if cached is None:
-            cached = make_image_dataset(config, progress)
+            if config.name == FOLDERS:
+                from core.data.folders import make_folder_dataset
+
+                cached = make_folder_dataset(config)
+            else:
+                cached = make_image_dataset(config, progress)
             _IMAGE_CACHE[key] = cached
             while len(_IMAGE_CACHE) > 2:  # MNIST as tensors is ~200 MB: keep two at most
                 _IMAGE_CACHE.pop(next(iter(_IMAGE_CACHE)))
@@ -113,4 +125,4 @@ def _loaders() -> list[str]:
     from core.data.images import IMAGE_SOURCES
     from core.data.toy import TOY_DATASETS
 
-    return [*TOY_DATASETS, TABLE, *IMAGE_SOURCES]
+    return [*TOY_DATASETS, TABLE, *IMAGE_SOURCES, FOLDERS]

@@ -171,3 +171,34 @@ def _csv_model_bytes() -> bytes:
         "dataset": {"name": "csv", "path": "builtin:red_blue_galaxies"},
         "training": {"loss": "bce", "epochs": 1}}))
     return model_file_bytes(from_job(job, "x"))
+
+
+def test_train_on_your_pictures(tmp_path, started_jobs) -> None:
+    from tests.core.test_folders import picture_zip
+
+    data = Path(picture_zip(tmp_path)).read_bytes()
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S).run()
+    at.switch_page("app_pages/images.py")
+    _run(at)
+    _by_label(at.selectbox, "Dataset").set_value("folders")
+    _run(at)
+    assert any("upload a zip of class folders" in e.value for e in at.error)
+    _upload(at, "A zip of class folders", "my pictures.zip", data)
+    _run(at)
+    _by_label(at.select_slider, "Resize every picture to (pixels)").set_value(16)
+    _run(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any("25 pictures: bright 12, dark 13" in c.value.replace("\\", "")
+               for c in at.caption)
+    job = at.session_state["_session_jobs"].get("images")
+    assert job.dataset.input_shape == (3, 16, 16)
+    _by_label(at.button, "Step").click()
+    _run(at)
+    deadline = time.monotonic() + 30
+    while job.epoch < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    _run(at)
+    assert job.epoch >= 1 and "val_accuracy" in job.history[-1]
+    labels = [b.label for b in at.get("download_button")]
+    assert {"Model (.safetensors)", "ONNX"} <= set(labels)
+    assert "Training script (.py)" not in labels  # said in a caption instead
