@@ -192,10 +192,14 @@ def collection_panel(image: np.ndarray | None) -> None:
 
 
 # ----- the drawing and what the network reads ---------------------------------------------------
+# On a phone the three columns stack, which would put the answer two screens below the canvas:
+# a one-line answer under the canvas shows there instead (hidden on wider screens).
+st.html(f"<style>{dv.PHONE_ANSWER_CSS}</style>")
 draw_col, seen_col, answer_col = st.columns([1.0, 0.95, 1.3], gap="medium")
 with draw_col:
     st.markdown("**Your drawing**")
     result = draw_canvas.canvas(stroke_width=brush, key=key(f"canvas:{state[key('canvas_n')]}"))
+    phone_answer = st.container(key=dv.PHONE_ANSWER_KEY)
     st.button("Clear", icon=":material/ink_eraser:", on_click=_clear, key=key("clear"),
               help="A fresh canvas. Undo and redo are on the canvas's own toolbar, which "
                    "appears above it when you point at it or touch it.")
@@ -233,6 +237,11 @@ x = reader.input(image)
 probs = reader.probabilities(image)
 elapsed_ms = (time.perf_counter() - started) * 1000
 top = int(np.argmax(probs))
+
+with phone_answer:
+    st.markdown(f"### It reads a {top} · {probs[top]:.0%} sure")
+    if doubt(probs):
+        st.caption(doubt(probs))
 
 with seen_col:
     st.markdown("**What the network sees**")

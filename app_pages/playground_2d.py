@@ -27,17 +27,21 @@ if "_lesson" not in st.session_state:  # the lesson whose setup was opened (link
 
 def _load_preset() -> None:
     name = st.session_state["pg_preset_choice"]
+    if name not in PRESETS:
+        return
     load_config(PAGE, PRESETS[name].config())
     st.session_state["_lesson"] = name
 
 
 with st.sidebar:
+    # A link to a setup that is no preset says so, instead of naming the first lesson.
     st.selectbox("Lesson preset", list(PRESETS), key="pg_preset_choice",
                  index=list(PRESETS).index(st.session_state["_lesson"])
-                 if st.session_state["_lesson"] in PRESETS else 0,
+                 if st.session_state["_lesson"] in PRESETS else None,
+                 placeholder="Your own setup (pick a lesson to load it)",
                  format_func=lambda n: PRESETS[n].title)
     st.button("Load preset", on_click=_load_preset, icon=":material/school:",
-              width="stretch")
+              width="stretch", disabled=st.session_state.get("pg_preset_choice") is None)
     with st.expander("Data", expanded=True, icon=":material/scatter_plot:"):
         widgets.dataset_panel(PAGE)
         widgets.feature_toggles(PAGE)

@@ -142,6 +142,25 @@ def dense_weights(model: nn.Sequential) -> list[torch.Tensor]:
     return weights
 
 
+def dense_biases(model: nn.Sequential) -> list[torch.Tensor]:
+    """The bias of each dense block, matching `dense_weights` (zeros where a layer has none)."""
+    biases = []
+    for block in model:
+        for module in block:
+            if isinstance(module, Maxout):
+                w = module.linear.weight.detach().view(module.units, module.pieces, -1)
+                strongest = w.abs().argmax(dim=1)[:, 0]
+                b = module.linear.bias
+                b = (b.detach().view(module.units, module.pieces) if b is not None
+                     else w.new_zeros(module.units, module.pieces))
+                biases.append(b.gather(1, strongest[:, None]).squeeze(1))
+            elif isinstance(module, nn.Linear):
+                b = module.bias
+                biases.append(b.detach() if b is not None
+                              else module.weight.new_zeros(module.out_features))
+    return biases
+
+
 def penalty_weights(model: nn.Module) -> list[torch.Tensor]:
     """Weights that L1/L2 act on: matrices and kernels, not biases or batch-norm scales."""
     return [m.weight for m in model.modules()

@@ -25,6 +25,12 @@ SESSION_JOB = "images"
 SESSION_KEY = "yours"
 TUNED_KEY = "tuned"
 MAX_COLLECTION = 200
+PHONE_ANSWER_KEY = "draw_phone_answer"
+PHONE_ANSWER_CSS = (f".st-key-{PHONE_ANSWER_KEY} {{ display: none; }} "
+                    f"@media (max-width: 640px) {{ .st-key-{PHONE_ANSWER_KEY} "
+                    "{ display: block; } }")
+"""Streamlit stacks columns below 640 px: only then does the one-line answer under the canvas
+show (the full answer is in its own column further down)."""
 """Drawings kept per session (the zip and the fine-tuning use all of them)."""
 
 

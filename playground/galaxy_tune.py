@@ -121,6 +121,6 @@ def tune_panel(page: str, model, chosen: str, options) -> None:
                f"{frozen:,} stay as trained (frozen).")
     control_bar(gv.TUNE_JOB, job.config, reset=lambda: _reset(page))
     outcome_message(job)
-    live_view(job)
+    live_view(job, key="tune")
     with st.expander("Export the fine-tuned model", icon=":material/download:"):
         export_job_panel("galaxy-finetuned", job, "galaxy-finetuned")

@@ -18,7 +18,9 @@ from core.config import RunConfig
 from core.errors import ConfigError
 from core.optimizers import OPTIMIZERS
 from playground.jobs import OWNER_TIMEOUT_S, session_jobs
-from playground.lab_charts import OPTIMIZER_COLORS, SIDE_BY_SIDE_COLORS, side_by_side_figure
+from playground.lab_charts import OPTIMIZER_COLORS, SIDE_BY_SIDE_COLORS
+from playground.liveview.component import mount, session_feed
+from playground.liveview.feeds import RunsFeed
 from playground.state import load_config
 
 if TYPE_CHECKING:
@@ -111,32 +113,19 @@ def stop_side_by_side() -> None:
 
 
 def side_by_side_view() -> None:
-    """Overlaid live loss curves; polls while any of the three trains."""
+    """Overlaid live loss curves and one counter per run, updating in place (the live-view
+    component polls the runs; the page reruns only when all three have settled)."""
     jobs = side_jobs()
-    live = any(job.state in ("running", "stepping") for job in jobs)
-
-    def draw() -> None:
-        runs = []
-        for job, label, color in zip(jobs, SIDE_LABELS, SIDE_BY_SIDE_COLORS, strict=False):
-            job.touch()
-            runs.append({"label": f"{label} (lr {job.config.training.lr:g})", "color": color,
-                         "history": list(job.history)})
-        st.plotly_chart(side_by_side_figure(runs), key="lr_side_chart",
-                        config={"displaylogo": False})
-        cols = st.columns(3)
-        for col, job, label in zip(cols, jobs, SIDE_LABELS, strict=False):
-            last = job.history[-1] if job.history else {}
-            loss = last.get("train_loss")
-            col.metric(f"{label} · lr {job.config.training.lr:g}",
-                       "—" if loss is None else f"{loss:.4f}",
-                       help="training loss after the last epoch")
-            col.caption(f"{job.state.replace('_', ' ')} · epoch {job.epoch}")
-            if job.state == "diverged" and job.outcome:
-                col.error(job.outcome["message"], icon=":material/warning:")
-        if live and not any(job.state in ("running", "stepping") for job in jobs):
-            st.rerun()
-
-    st.fragment(run_every=REFRESH_S if live else None)(draw)()
+    if not jobs:
+        return
+    labels = [f"{label} (lr {job.config.training.lr:g})"
+              for job, label in zip(jobs, SIDE_LABELS, strict=False)]
+    colors = list(SIDE_BY_SIDE_COLORS[: len(jobs)])
+    for job in jobs:
+        job.touch()
+    feed = session_feed("lr_side", tuple(id(job) for job in jobs),
+                        lambda: RunsFeed(jobs, labels, colors))
+    mount(feed, key="lr_side_live")
 
 
 # ----- optimizer races ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, Playwright, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 CHROMIUM_PATH = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -81,3 +82,68 @@ def _strip_icon(label: str) -> str:
     lines = [line.strip() for line in label.strip().splitlines() if line.strip()]
     text = lines[-1] if lines else ""
     return re.sub(r"^[^\w(]+", "", text).strip()
+
+
+def assert_no_exception(page: Page) -> None:
+    """Fail when the page shows a Streamlit exception box or a Python traceback anywhere
+    (shadow roots included: Playwright's text locators pierce open ones)."""
+    expect(page.get_by_test_id("stException")).to_have_count(0, timeout=1)
+    expect(page.get_by_text("Traceback", exact=False)).to_have_count(0, timeout=1)
+
+
+# ----- the live view (playground/liveview): a components-v2 element in an open shadow root.
+# Playwright CSS locators pierce it; code run in the page has to walk `shadowRoot` itself.
+LIVE_JS = """
+const liveHost = (key) => {
+    const box = document.querySelector('.st-key-' + key);
+    if (!box) return null;
+    for (const e of box.querySelectorAll('*')) {
+        if (!e.shadowRoot) continue;
+        const host = e.shadowRoot.querySelector('.nnp-live');
+        if (host) return host;
+    }
+    return null;
+};
+const liveNumber = (text) => {
+    if (text === null || text === undefined) return null;
+    const n = Number(String(text).replace(/[,%]/g, ''));
+    return text !== '' && Number.isFinite(n) ? n : null;
+};
+const liveReading = (key) => {
+    const h = liveHost(key);
+    if (!h) return null;
+    const counters = {};
+    for (const v of h.querySelectorAll('.counter .value')) {
+        counters[v.dataset.counter] = v.textContent;
+    }
+    const drawn = {};
+    for (const s of h.querySelectorAll('.surface')) {
+        const name = s.dataset.panel || [...s.classList].filter(c => c !== 'surface').join('.');
+        drawn[name] = s.dataset.drawn === '1';
+    }
+    const status = h.querySelector('.caption.status');
+    return {kind: h.dataset.kind, epoch: liveNumber(h.dataset.epoch),
+            frames: liveNumber(h.dataset.frames), state: h.dataset.state || null,
+            counters, drawn, status: status ? status.textContent : null};
+};
+"""
+
+
+def live_reading(page: Page, key: str) -> dict | None:
+    """What the live view `key` shows: kind, epoch, frames, state, counters, drawn panels."""
+    return page.evaluate(f"(key) => {{ {LIVE_JS}\nreturn liveReading(key); }}", key)
+
+
+def wait_live(page: Page, key: str, what: str, body: str, arg: object = None,
+              timeout_ms: float = 60_000, polling: float = 100) -> object:
+    """Poll `(key, arg)` → `body` (with `r = liveReading(key)` and LIVE_JS's readers in scope)
+    until it is truthy; on timeout fail saying what the view showed."""
+    script = (f"([key, arg]) => {{ {LIVE_JS}\nconst r = liveReading(key);\n"
+              f"if (!r) return false;\n{body} }}")
+    try:
+        handle = page.wait_for_function(script, arg=[key, arg], timeout=timeout_ms,
+                                        polling=polling)
+    except PlaywrightTimeoutError:
+        raise AssertionError(f"timed out after {timeout_ms / 1000:.0f} s waiting for {what}; "
+                             f"the live view shows {live_reading(page, key)}") from None
+    return handle.json_value()

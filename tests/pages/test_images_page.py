@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.train import Job
+from tests.pages.live import live_data
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "images.py")
 
@@ -69,8 +70,14 @@ def test_short_run_on_offline_digits_fills_the_live_view(started_jobs: list[Job]
     assert _job(at).state == "finished", _job(at).outcome
     at.run()
     assert not at.exception
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Validation accuracy"].endswith("%")
+    reply = live_data(at, "img_live")["reply"]
+    frame = reply["frame"]
+    assert 0 < frame["counters"]["metrics"]["val_accuracy"] <= 1
+    assert frame["progress"] == 1.0 and len(reply["rows"][0]) == 2  # both epochs' points
+    assert len(frame["confusion"]) == 10
+    assert frame["mistakes"]["epoch"] == 2
+    assert all(src.startswith("data:image/png;base64,")
+               for src, _caption in frame["mistakes"]["items"])
     assert any("Finished 2 epochs" in i.value for i in at.info)
     assert len(_job(at).history[-1]["val_confusion"]) == 10
 

@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 from core.train import Job, run_to_end
 from playground.jobs import SessionJobs
 from tests.core.helpers import dense, make_config
+from tests.pages.live import live_data
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT_S = 60
@@ -131,8 +132,12 @@ def test_side_by_side_trains_three_rates_from_the_same_weights(started_jobs: lis
     for job in started_jobs[1:]:
         assert all((job.initial_state[k] == v).all() for k, v in first.items())
     assert all(job.epoch == 3 for job in started_jobs)
-    assert [m.label for m in at.metric] == ["too small · lr 0.01", "suggested · lr 0.1",
-                                            "too large · lr 1"]
+    live = live_data(at, "lr_side_live")
+    assert live["scene"]["labels"] == ["too small (lr 0.01)", "suggested (lr 0.1)",
+                                       "too large (lr 1)"]
+    runs = live["reply"]["frame"]["runs"]
+    assert [run["epoch"] for run in runs] == [3, 3, 3]
+    assert [len(rows) for rows in live["reply"]["rows"]] == [3, 3, 3]  # every curve point
 
 
 # ----- Optimizers ----------------------------------------------------------------------------

@@ -2,9 +2,9 @@
 controls, config changes, bad configurations and links, without a browser.
 
 The app runs through `app.py` (st.navigation) and `switch_page`, as a student reaches it.
-AppTest does not fire `run_every` fragments, so the tests call `at.run()` again to see the
-page catch up with the background job. Every job that started a thread is stopped (and
-joined) when its test ends.
+The live view is a component that the browser keeps moving from its own feed; here the tests
+call `at.run()` again and read the frame the page embedded (tests/pages/live.py). Every job
+that started a thread is stopped (and joined) when its test ends.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from core.data import FEATURES
 from core.share import config_to_params
 from core.train import Job
 from playground.presets import DEFAULT_PRESET, PRESETS
+from tests.pages.live import counter_text, counters, live_data
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "app_pages/playground_2d.py"
@@ -65,7 +66,8 @@ def by_label(elements: Any, label: str) -> Any:
 
 
 def metric(at: AppTest, label: str) -> str:
-    return by_label(at.metric, label).value
+    """A counter of the live view, as the browser writes it."""
+    return counter_text(at, label)
 
 
 def wait_until(at: AppTest, condition: Callable[[], bool], what: str,
@@ -204,7 +206,9 @@ def test_divergence_shows_message_and_readable_losses(
     assert by_label(at.button, "Train").disabled and by_label(at.button, "Step").disabled
     for label in ("Train loss", "Test loss"):  # a loss of 1e24 must not print 29 digits
         assert len(metric(at, label)) <= 10, (label, metric(at, label))
-    assert at.get("plotly_chart"), "the charts disappeared after the divergence"
+    assert counters(at)["state"] == "diverged"
+    frame = live_data(at, "pg_live")["reply"]["frame"]
+    assert frame["boundary"] and frame["nodes"], "the charts disappeared after the divergence"
 
 
 def test_architecture_change_replaces_job(open_page: Callable[..., AppTest]) -> None:
@@ -256,8 +260,13 @@ def test_link_opens_its_configuration(open_page: Callable[..., AppTest]) -> None
     assert by_label(at.selectbox, "Layer 1 activation").value == "relu"
     assert by_label(at.select_slider, "Learning rate").value == 0.01
     assert job_of(at).config.to_dict() == config.to_dict()
-    # A setup that is no preset gets no lesson text (it used to say "Start here: a circle").
+    # A setup that is no preset gets no lesson text (it used to say "Start here: a circle"),
+    # and the preset box says it is the student's own setup instead of naming a lesson.
     assert not at.info, [i.value for i in at.info]
+    assert by_label(at.selectbox, "Lesson preset").value is None
+    assert by_label(at.button, "Load preset").disabled
+    by_label(at.selectbox, "Lesson preset").set_value("spiral-depth").run()
+    assert not by_label(at.button, "Load preset").disabled
 
 
 def test_link_to_a_preset_setup_shows_that_lesson(open_page: Callable[..., AppTest]) -> None:
