@@ -216,12 +216,13 @@ def split_and_scale(x: np.ndarray, y: np.ndarray, classification: bool, train_fr
 
 
 # ----- the Dataset ----------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Table:
     header: list[str]
     rows: list[list[str]]
     lines: list[int]
 
+    @functools.cache  # noqa: B019 - a Table lives in a small cache; every rerun asks again
     def numeric_names(self) -> list[str]:
         """Columns whose every filled cell is a number."""
         out = []
@@ -236,7 +237,7 @@ def read_table_bytes(data: bytes) -> Table:
     return Table(*parse_csv(decode_csv(data)))
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=2)  # a 19 MB table is 192 MB of Python strings (measured)
 def _read_cached(path: str, stamp: tuple[float, int]) -> Table:
     del stamp  # part of the cache key only: an edited file is read again
     if path.startswith(BUILTIN_PREFIX):

@@ -8,13 +8,19 @@ from pathlib import Path
 import numpy as np
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import DEFAULT_TIMEOUT_MS, wait_for_app, wait_for_text
+from tests.e2e.helpers import (
+    DEFAULT_TIMEOUT_MS,
+    assert_no_exception,
+    wait_for_app,
+    wait_for_text,
+    wait_live,
+)
 from tests.e2e.test_playground import (
+    LIVE,
     TRAIN_TIMEOUT_MS,
     choose,
     control,
     open_playground,
-    poll,
     screenshot_whole_app,
 )
 
@@ -45,13 +51,16 @@ def test_upload_a_csv_train_and_download_the_script(app_server: str, page: Page,
     expect(page.get_by_text("x1 = g_r, x2 = u_g").first).to_be_visible()
 
     control(page, "Train").click()
-    poll(page, "epoch 10 with a test accuracy", """const r = reading();
-        return r.epoch >= 10 && metric('Test accuracy') !== null && r;""")
+    wait_live(page, LIVE, "epoch 10 with a test accuracy", """
+        return r.epoch >= 10 && liveNumber(r.counters['Test accuracy']) !== null
+               && r.drawn.output && r;""", timeout_ms=TRAIN_TIMEOUT_MS)
     control(page, "Pause").click()
     expect(control(page, "Train")).to_be_visible(timeout=DEFAULT_TIMEOUT_MS)
     wait_for_app(page)
-    accuracy = float(poll(page, "the accuracy", "return metric('Test accuracy');").rstrip("%"))
-    assert accuracy > 80, accuracy
+    paused = wait_live(page, LIVE, "the paused state", "return r.state === 'paused' && r;",
+                       timeout_ms=DEFAULT_TIMEOUT_MS)
+    accuracy = float(paused["counters"]["Test accuracy"].rstrip("%"))
+    assert accuracy > 80, paused
 
     page.get_by_text("Export: take the model home").click()
     button = page.get_by_role("button", name="Training script (.py)")
@@ -62,6 +71,7 @@ def test_upload_a_csv_train_and_download_the_script(app_server: str, page: Page,
     assert "COLUMNS = ['g_r', 'u_g']" in script
     assert "DEFAULT_DATA = 'colours.csv'" in script
     compile(script, "train.py", "exec")
+    assert_no_exception(page)
     screenshot_whole_app(page, artifacts_dir / "playground-csv.png")
     page.get_by_text("Export: take the model home").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / "playground-export-panel.png"))
