@@ -181,3 +181,30 @@ def test_uploads_are_kept_by_content_and_links_cannot_read_other_files(tmp_path,
         assert not browser_may_read(path), path
     with pytest.raises(TableRefused, match="the file is empty"):
         save_upload("empty.csv", b"")
+
+
+def test_headless_run_on_a_csv_names_the_file(tmp_path, capsys) -> None:
+    import json
+
+    from core import cli
+    from core.model_io import read_metadata
+
+    rows = "".join(f"{i % 10},{i % 7},{'a' if i % 10 < 5 else 'b'}\n" for i in range(60))
+    data = write(tmp_path, ("x,y,label\n" + rows).encode(), "points.csv")
+    config = tmp_path / "run.json"
+    config.write_text(json.dumps({
+        "dataset": {"name": "csv", "path": data, "normalization": "standardize"},
+        "network": {"layers": [{"type": "dense", "units": 4, "activation": "tanh"}]},
+        "training": {"loss": "bce", "optimizer": "adam", "lr": 0.05, "epochs": 30,
+                     "device": "cpu"}}))
+    out = tmp_path / "points.safetensors"
+    assert cli.main(["train", str(config), "--out", str(out)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[0]["train_samples"] == 30 and lines[0]["test_samples"] == 30
+    assert lines[-2]["test_accuracy"] > 0.9
+    meta = read_metadata(out)
+    assert meta["config"].dataset.path == data and meta["class_names"] == ["a", "b"]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"dataset": {"name": "csv", "path": str(tmp_path / "nope.csv")}}))
+    assert cli.main(["train", str(bad)]) == 2
+    assert "cannot read the CSV file" in capsys.readouterr().err
