@@ -17,7 +17,9 @@ from playground import draw_canvas
 from playground import draw_views as dv
 from playground import image_charts as ic
 from playground import inspect_views as iv
+from playground.export_panel import export_panel
 from playground.jobs import configure_threads, session_jobs
+from playground.model_upload import uploaded_models
 
 PAGE = "draw"
 PLOT_CONFIG = {"displayModeBar": False}
@@ -42,6 +44,17 @@ if job is not None:
 tuned = state.get(key("tuned"))
 if tuned is not None:
     choices.append(dv.Choice(dv.TUNED_KEY, tuned["label"]))
+
+
+def _digit_check(built, meta) -> None:
+    from core.digits import check_digit_model
+
+    check_digit_model(built.head, meta["input_shape"], meta["class_names"], "this model")
+
+
+with st.sidebar:
+    choices += [dv.Choice(*entry) for entry in
+                uploaded_models(PAGE, _digit_check, "a digit classifier: grey images, 10 classes")]
 
 st.title("Draw a digit")
 st.caption("Draw a digit from 0 to 9, and a neural network trained on MNIST's 60,000 "
@@ -168,6 +181,10 @@ def collection_panel(image: np.ndarray | None) -> None:
         if tuned is not None:
             st.button("Forget the fine-tuned model", icon=":material/undo:",
                       on_click=_forget_tuned, key=key("forget_tuned"), width="stretch")
+            if tuned.get("config") is not None:
+                with st.expander("Export the fine-tuned model", icon=":material/download:"):
+                    export_panel("draw-finetuned", lambda: dv.tuned_exportable(tuned), "mnist",
+                                 data_path="mnist.npz")
     if tune:
         with st.spinner("Fine-tuning a copy of the model…"):
             _fine_tune(image, steps, lr)

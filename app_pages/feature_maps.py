@@ -9,6 +9,7 @@ import streamlit as st
 from playground import image_charts as ic
 from playground import inspect_views as iv
 from playground.jobs import configure_threads, session_jobs
+from playground.model_upload import uploaded_models
 
 PAGE = "fm"
 PLOT_CONFIG = {"displayModeBar": False}
@@ -32,6 +33,20 @@ job = _session_job()
 entries = ([iv.ModelEntry(iv.SESSION_KEY, "Your model (trained this session)")] if job else [])
 entries += iv.shipped_models()
 
+
+def _image_check(built, meta) -> None:
+    from core.errors import ConfigError
+
+    if len(meta["input_shape"]) != 3:
+        raise ConfigError("this model does not take images (it was trained on "
+                          f"{meta['config'].dataset.name}); feature maps need an image model")
+
+
+with st.sidebar:
+    for upload_key, upload_label, upload_path in uploaded_models(PAGE, _image_check,
+                                                                 "an image model"):
+        entries.append(iv.ModelEntry(upload_key, upload_label, upload_path))
+
 st.title("Feature maps")
 st.caption("What a trained network sees: every convolution's feature maps for one image, the "
            "filters it learned, and how activations and gradients are spread layer by layer.")
@@ -43,6 +58,8 @@ if not entries:
     st.stop()
 
 keys = [e.key for e in entries]
+if st.session_state.get(key("select")) in keys:  # a model just uploaded
+    st.session_state[key("model")] = st.session_state.pop(key("select"))
 if key("model") not in st.session_state:
     wanted = st.query_params.get("model")
     st.session_state[key("model")] = (wanted if wanted in keys

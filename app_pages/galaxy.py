@@ -13,6 +13,7 @@ from playground import galaxy_views as gv
 from playground import inspect_views as iv
 from playground.galaxy_tune import tune_panel
 from playground.jobs import configure_threads, session_jobs
+from playground.model_upload import uploaded_models
 
 PAGE = "galaxy"
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "tif", "tiff", "gif", "fits", "fit", "fts"]
@@ -34,6 +35,17 @@ tune_job = jobs.get(gv.TUNE_JOB)
 if tune_job is not None and tune_job.history:
     names = ", ".join(tune_job.dataset.class_names)
     choices.append(gv.Choice("tuned", f"Fine-tuned on your classes ({names})"))
+
+
+def _galaxy_check(built, meta) -> None:
+    from core.galaxy import check_galaxy_model
+
+    check_galaxy_model(built.head, meta["input_shape"], meta["class_names"], "this model")
+
+
+with st.sidebar:
+    choices += [gv.Choice(*entry) for entry in
+                uploaded_models(PAGE, _galaxy_check, "an image classifier")]
 
 st.title("Classify galaxies")
 st.caption("Upload a galaxy picture — an SDSS or Legacy Survey cut-out, a Hubble press image, a "

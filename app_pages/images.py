@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from playground.controls import control_bar, outcome_message, sync_job
+from playground.export_panel import export_job_panel
 from playground.image_data import class_counts_view, load_with_progress, preview_view
 from playground.image_live import live_view
 from playground.image_setup import default_image_config
@@ -19,6 +20,7 @@ from playground.jobs import configure_threads
 from playground.shapes import shapes_table
 from playground.stack_editor import stack_editor
 from playground.state import current_config, init_config
+from playground.text import literal
 
 PAGE = "images"
 configure_threads()
@@ -56,7 +58,7 @@ with design:
             st.subheader("Layers, shapes and parameters")
             shapes_table(config, dataset)
         elif isinstance(dataset, str):
-            st.error(dataset, icon=":material/cloud_off:")
+            st.error(literal(dataset), icon=":material/cloud_off:")
 
 with controls:
     if problem:
@@ -70,3 +72,8 @@ with controls:
     outcome_message(job)
     if job is not None:
         live_view(job)
+        with st.expander("Export: take the model home", icon=":material/download:"):
+            export_job_panel(f"images-{job.config.dataset.name}", job,
+                             f"images-{job.config.dataset.name}",
+                             data_path="mnist.npz" if job.config.dataset.name == "mnist"
+                             else None)

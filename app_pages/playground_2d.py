@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.data.base import TABLE
 from playground import widgets
 from playground.controls import control_bar, outcome_message, sync_job
+from playground.export_panel import export_job_panel, table_file_name
 from playground.jobs import configure_threads
 from playground.live import ViewOptions, live_view
 from playground.presets import DEFAULT_PRESET, PRESETS, preset_configs
 from playground.sharing import share_panel
 from playground.state import canonical, current_config, init_config, load_config, sync_url
+from playground.table_panel import table_problem
+from playground.text import literal
 
 PAGE = "playground"
 configure_threads()
@@ -50,6 +54,9 @@ with st.sidebar:
         widgets.regularization_panel(PAGE)
 
 config, problem = current_config(PAGE)
+if config is not None and config.dataset.name == TABLE:
+    problem = table_problem(canonical(PAGE)["dataset"])[1]
+    config = None if problem else config
 with st.sidebar, st.expander("Share & save", icon=":material/share:"):
     share_panel(PAGE, config)
 
@@ -60,13 +67,13 @@ if lesson is not None:
 if link_problem:
     st.warning(link_problem)
 if problem:
-    st.error(problem, icon=":material/block:")
+    st.error(literal(problem), icon=":material/block:")
 else:
     sync_url(config)
 
 job, job_problem = sync_job(PAGE, config)
 if job_problem:
-    st.error(job_problem, icon=":material/block:")
+    st.error(literal(job_problem), icon=":material/block:")
 if st.session_state.get("_reset_error"):
     st.error(st.session_state.pop("_reset_error"))
 
@@ -78,6 +85,13 @@ options = ViewOptions(
     discretize=options_cols[1].toggle("Discretize output", value=False, key="pg_discretize"),
     resolution=50,
 )
+if job is not None and job.config.dataset.name == TABLE:
+    names = job.dataset.feature_names
+    plane = f"x1 = {names[0]}" + (f", x2 = {names[1]}" if len(names) > 1 else "")
+    st.caption(literal(f"The plane: {plane}, in standard units (0 = the training mean, 1 = "
+                       "one standard deviation)" + (f"; {', '.join(names[2:])} held at their "
+                                                    "training mean" if len(names) > 2 else "")
+                       + "."))
 if job is not None:
     live_view(job, options)
     with st.expander("Model summary (as Keras' model.summary())", icon=":material/table:"):
@@ -86,3 +100,7 @@ if job is not None:
         from playground.neurons import neuron_panel
 
         neuron_panel(job)
+    with st.expander("Export: take the model home", icon=":material/download:"):
+        export_job_panel(f"playground-{job.config.dataset.name}", job,
+                         f"playground-{job.config.dataset.name}",
+                         data_path=table_file_name(job.config.dataset))

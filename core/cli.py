@@ -4,6 +4,7 @@
     python -m core lr-find CONFIG.json [--steps N] [--start-lr A] [--end-lr B]
     python -m core predict-digit IMAGE... [--model NAME]
     python -m core predict-galaxy FILE... [--model NAME] [--framing auto|galaxy_zoo|full|manual]
+    python -m core export MODEL.safetensors [--onnx OUT.onnx] [--script TRAIN.py] [--data PATH]
 
 Prints one JSON object per line: an `epoch` line per epoch, then an `end` line with the outcome
 (finished, early_stopped, diverged, stopped) and the saved model's path. A bad config prints the
@@ -25,6 +26,10 @@ galaxies" page does — stretch raw data, auto-frame the central galaxy like the
 cut-outs, resize — and prints one JSON line per file: `file`, `class`, `confidence`,
 `probabilities` keyed by class name, or `file` and `error`. NAME: galaxy_cnn (default) or a
 .safetensors path. Exit status as for predict-digit.
+
+`export` writes a model this playground saved as ONNX (outputs `logits` and `prediction`) and/or
+as a standalone PyTorch training script (core.export): one JSON line per file written. Exit
+status 2 when the model file is refused or the export is impossible.
 """
 
 from __future__ import annotations
@@ -205,6 +210,34 @@ def predict_galaxy(args: argparse.Namespace) -> int:
     return 0 if worked else EXIT_NO_RESULT
 
 
+def export(args: argparse.Namespace) -> int:
+    from core.errors import ConfigError
+    from core.export import ExportRefused, onnx_bytes, training_script
+    from core.model_io import load_model, shape_only_dataset
+
+    if not args.onnx and not args.script:
+        return _fail("say what to write: --onnx OUT.onnx and/or --script TRAIN.py")
+    try:
+        built, meta = load_model(args.model)
+        files = {}
+        if args.onnx:
+            files[args.onnx] = onnx_bytes(built.model, built.head, meta["input_shape"])
+        if args.script:
+            files[args.script] = training_script(
+                meta["config"], shape_only_dataset(meta), data_path=args.data,
+                warm_started=bool(meta["extra"].get("warm_start"))).encode()
+    except (ConfigError, ExportRefused, RuntimeError) as exc:
+        return _fail(str(exc))
+    for target, data in files.items():
+        try:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            Path(target).write_bytes(data)
+        except OSError as exc:
+            return _fail(f"cannot write {target}: {exc.strerror or exc}")
+        _line({"event": "written", "file": target, "bytes": len(data)})
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -236,5 +269,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stretch", default="asinh", choices=("asinh", "log", "linear"),
                    help="for FITS and 16-bit data (asinh)")
     p.set_defaults(func=predict_galaxy)
+    p = sub.add_parser("export", help="write a saved model as ONNX and/or a standalone script")
+    p.add_argument("model", metavar="MODEL", help="a .safetensors model this playground saved")
+    p.add_argument("--onnx", help="write the model as ONNX to this file")
+    p.add_argument("--script", help="write a standalone PyTorch training script to this file")
+    p.add_argument("--data", help="the CSV or mnist.npz path the script reads by default")
+    p.set_defaults(func=export)
     args = parser.parse_args(argv)
     return args.func(args)

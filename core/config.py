@@ -53,6 +53,15 @@ class DatasetConfig:
     crop: int | None = None
     """Keep only the central crop×crop pixels (before any resize); None keeps the whole frame.
     Galaxies sit in the middle of their cut-outs: a crop keeps their detail at less cost."""
+    # ----- your own table (name "csv"; see core.data.tables) -----
+    path: str | None = None
+    """The CSV file, or a built-in table such as "builtin:sdss_colours"."""
+    columns: list[str] = field(default_factory=list)
+    """Input columns (the first two are the plotted plane); empty = every other numeric one."""
+    target: str | None = None
+    """The label (classification) or target (regression) column; None = the last column."""
+    channels: int = 3
+    """Your own pictures (name "folders", a zip at `path`): 1 = grey, 3 = colour."""
 
 
 @dataclass

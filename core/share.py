@@ -66,6 +66,8 @@ def _encode_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
+        if any("," in str(v) or str(v).startswith("[") for v in value):  # CSV column names
+            return json.dumps(value, separators=(",", ":"))
         return ",".join(str(v) for v in value)
     return str(value)
 
@@ -114,6 +116,14 @@ def _decode_value(key: str, text: str, default: Any) -> Any:
             raise ConfigError(f"{key} in the link must be an object")
         return value
     if isinstance(default, list):
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                raise ConfigError(f"{key} in the link is not valid JSON") from None
+            if not isinstance(value, list):
+                raise ConfigError(f"{key} in the link must be a list")
+            return value
         return [t for t in text.split(",") if t]
     if isinstance(default, bool):
         return text == "true"

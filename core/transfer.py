@@ -10,156 +10,31 @@ statistics — trained by the same Job as every other page, so the live curves a
 
 from __future__ import annotations
 
-import io
-import zipfile
-from dataclasses import dataclass, field
-from pathlib import PurePosixPath
-
 import numpy as np
 import torch
 
 from core.config import RunConfig
+from core.data import folders
 from core.data.base import Dataset
+from core.data.folders import MAX_FILE_BYTES, ClassFolders, FoldersRefused
 from core.galaxy import GalaxyModel, PrepOptions, prepare_bytes
-from core.preprocess import ImageRefused
 
-MAX_ZIP_BYTES = 200_000_000
-MAX_FILES = 2_000
-MAX_FILE_BYTES = 50_000_000
-MAX_TOTAL_BYTES = 1_000_000_000
-"""All files of the zip together, uncompressed: a zip bomb stops here, not in memory."""
-MAX_RATIO = 200
-"""A file compressed more than this (and over 1 MB unpacked) is a zip bomb, not a picture."""
-MIN_PER_CLASS = 2
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".gif", ".bmp", ".webp", ".fits",
-                  ".fit", ".fts", ".fits.gz", ".fit.gz")
 FREEZE = {"convolutions": "the convolutional layers (retrain the dense head)",
           "all_hidden": "every hidden layer (retrain the output layer only)",
           "none": "nothing (fine-tune every layer, slowly)"}
-
-
-class TransferRefused(ValueError):
-    """The zip as a whole cannot be used; the message is a plain sentence."""
-
-
-@dataclass
-class ClassFolders:
-    images: np.ndarray
-    """(N, frame, frame, 3) float32 0-1: framed like the classifier's inputs."""
-    labels: np.ndarray
-    class_names: list[str]
-    files: list[str]
-    problems: list[tuple[str, str]] = field(default_factory=list)
-    """(file in the zip, why it was left out)."""
-
-    def counts(self) -> dict[str, int]:
-        return {name: int((self.labels == i).sum()) for i, name in enumerate(self.class_names)}
-
-
-def _class_paths(names: list[str]) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """file → class folder, dropping a single wrapping folder; files outside any class folder
-    are problems."""
-    parts = {n: PurePosixPath(n).parts for n in names}
-    while (parts and len({p[0] for p in parts.values()}) == 1
-           and all(len(p) >= 2 for p in parts.values())
-           and any(len(p) >= 3 for p in parts.values())):
-        parts = {n: p[1:] for n, p in parts.items()}
-    classes, problems = {}, []
-    for name, p in parts.items():
-        if len(p) < 2:
-            problems.append((name, "not inside a class folder (put each class's pictures in "
-                                   "a folder named after the class)"))
-        else:
-            classes[name] = p[0]
-    return classes, problems
+TransferRefused = FoldersRefused
+"""The zip as a whole cannot be used; the message is a plain sentence."""
 
 
 def read_class_zip(data: bytes, frame: int = 69, options: PrepOptions | None = None
                    ) -> ClassFolders:
-    """Every usable picture of a zip of class folders, framed for a `frame`-pixel model."""
-    if len(data) > MAX_ZIP_BYTES:
-        raise TransferRefused(f"the zip is {len(data) / 1e6:.0f} MB; at most "
-                              f"{MAX_ZIP_BYTES / 1e6:.0f} MB are accepted")
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise TransferRefused("this is not a zip file (or it is damaged)") from None
-    problems: list[tuple[str, str]] = []
-    with archive:
-        infos = [i for i in archive.infolist() if not i.is_dir() and not _hidden(i.filename)]
-        if len(infos) > MAX_FILES:
-            raise TransferRefused(f"the zip holds {len(infos):,} files; at most {MAX_FILES:,} "
-                                  "are accepted")
-        pictures = []
-        for info in infos:
-            if not info.filename.lower().endswith(IMAGE_SUFFIXES):
-                problems.append((info.filename, "skipped: not a picture file"))
-            else:
-                pictures.append(info)
-        classes, outside = _class_paths([i.filename for i in pictures])
-        problems += outside
-        images, labels, files, names = [], [], [], sorted(set(classes.values()))
-        total = 0
-        for info in pictures:
-            if info.filename not in classes:
-                continue
-            why = _unsafe(info)
-            if why is None and total + info.file_size > MAX_TOTAL_BYTES:
-                why = (f"left out: the zip unpacks to more than {MAX_TOTAL_BYTES / 1e9:.0f} GB")
-            if why:
-                problems.append((info.filename, why))
-                continue
-            try:
-                with archive.open(info) as f:
-                    blob = f.read(MAX_FILE_BYTES + 1)
-            except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, ValueError):
-                problems.append((info.filename, "could not be unpacked (damaged zip entry)"))
-                continue
-            if len(blob) > MAX_FILE_BYTES:
-                problems.append((info.filename, "larger than its zip entry says: left out"))
-                continue
-            total += len(blob)
-            try:
-                prepared, _, _ = prepare_bytes(info.filename, blob, frame, options)
-            except (ImageRefused, ValueError) as exc:
-                problems.append((info.filename, str(exc)))
-                continue
-            except Exception as exc:  # noqa: BLE001 - one odd file must not end the zip
-                problems.append((info.filename, f"could not be processed "
-                                                f"({type(exc).__name__}: {exc})"))
-                continue
-            images.append(prepared.image)
-            labels.append(names.index(classes[info.filename]))
-            files.append(info.filename)
-    labels_array = np.asarray(labels, dtype=np.int64)
-    counts = {n: int((labels_array == i).sum()) for i, n in enumerate(names)}
-    usable = [n for n in names if counts[n] >= MIN_PER_CLASS]
-    if len(usable) < 2:
-        found = ", ".join(f"{n} ({c})" for n, c in counts.items()) or "none"
-        raise TransferRefused(f"fine-tuning needs at least two class folders with at least "
-                              f"{MIN_PER_CLASS} usable pictures each; found: {found}")
-    for n in names:
-        if n not in usable:
-            problems.append((f"{n}/", f"class left out: only {counts[n]} usable picture"))
-    keep = np.isin(labels_array, [names.index(n) for n in usable])
-    remap = {names.index(n): i for i, n in enumerate(usable)}
-    return ClassFolders(np.stack([im for im, k in zip(images, keep, strict=True) if k]),
-                        np.asarray([remap[int(v)] for v in labels_array[keep]], np.int64),
-                        usable, [f for f, k in zip(files, keep, strict=True) if k], problems)
+    """Every usable picture of a zip of class folders, framed for a `frame`-pixel model:
+    (N, frame, frame, 3) float32 0-1, as the classifier frames a picture."""
+    def prepare(name: str, blob: bytes) -> np.ndarray:
+        return prepare_bytes(name, blob, frame, options)[0].image
 
-
-def _hidden(name: str) -> bool:
-    return any(p.startswith(".") or p == "__MACOSX" for p in PurePosixPath(name).parts)
-
-
-def _unsafe(info: zipfile.ZipInfo) -> str | None:
-    if info.flag_bits & 0x1:
-        return "encrypted: cannot be read"
-    if info.file_size > MAX_FILE_BYTES:
-        return f"{info.file_size / 1e6:.0f} MB unpacked: too large for a picture"
-    if info.file_size > 1_000_000 and info.file_size > MAX_RATIO * max(1, info.compress_size):
-        return "compressed suspiciously well (a zip bomb?): left out"
-    return None
+    return folders.read_class_zip(data, prepare, what="fine-tuning",
+                                  max_file_bytes=MAX_FILE_BYTES)
 
 
 # ----- the fine-tuning run ----------------------------------------------------------------------

@@ -8,6 +8,7 @@ Everything but the cached loaders is plain Python (no Streamlit calls), tested w
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import threading
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ class Reader:
     lock: Any = None
     """Shared (cached) models: inspection adds hooks and gradients, one session at a time."""
     note: str = ""
+    config: Any = None
+    """The run config it was trained with (for exporting a fine-tuned copy)."""
 
     def guarded(self):
         return self.lock if self.lock is not None else contextlib.nullcontext()
@@ -132,7 +135,7 @@ def reader_from_shipped(choice: Choice) -> Reader:
     mean, std = normalization_of(loaded.meta)
     reader = Reader(choice.key, choice.label, loaded.built.model, loaded.built.head,
                     tuple(loaded.meta["input_shape"]), mean, std, loaded.built.summary,
-                    loaded.lock)
+                    loaded.lock, config=loaded.meta["config"])
     _warmed_up(str(choice.path), mtime, reader)
     return reader
 
@@ -170,13 +173,28 @@ def reader_from_job(job, label: str, cache: dict) -> Reader:
     std = None if std is None else std.flatten().numpy()
     return Reader(SESSION_KEY, label, cache["model"], job.head, tuple(job.dataset.input_shape),
                   mean, std, job.built.summary, None,
-                  note=f"weights after epoch {job.epoch} ({job.state})")
+                  note=f"weights after epoch {job.epoch} ({job.state})", config=job.config)
+
+
+def tuned_exportable(tuned: dict):
+    """The fine-tuned copy as an export (model file, ONNX, script)."""
+    from core.export import Exportable
+
+    extra = {}
+    if tuned["mean"] is not None and tuned["std"] is not None:
+        extra["normalization"] = {"mean": np.asarray(tuned["mean"]).flatten().tolist(),
+                                  "std": np.asarray(tuned["std"]).flatten().tolist()}
+    with tuned["lock"]:
+        model = copy.deepcopy(tuned["model"])
+    return Exportable("draw-finetuned", model, tuned["head"], tuned["config"],
+                      tuple(tuned["input_shape"]), [str(d) for d in range(10)],
+                      "classification", extra=extra, warm_started=True)
 
 
 def reader_from_tuned(tuned: dict) -> Reader:
     return Reader(TUNED_KEY, tuned["label"], tuned["model"], tuned["head"],
                   tuned["input_shape"], tuned["mean"], tuned["std"], tuned["summary"],
-                  tuned["lock"], note=tuned["note"])
+                  tuned["lock"], note=tuned["note"], config=tuned.get("config"))
 
 
 def tuned_entry(base: Reader, result, drawings: int) -> dict:
@@ -187,7 +205,7 @@ def tuned_entry(base: Reader, result, drawings: int) -> dict:
     return {"label": "Fine-tuned on your drawings",
             "model": result.model, "head": base.head, "input_shape": base.input_shape,
             "mean": base.mean, "std": base.std, "summary": base.summary,
-            "lock": threading.Lock(),
+            "lock": threading.Lock(), "config": base.config,
             "note": (f"a copy of {base_name}, {result.steps} Adam steps on {drawings} "
                      f"drawing{'s' if drawings != 1 else ''}"
                      + (f" with {result.mixed} real MNIST digits per step" if result.mixed

@@ -62,6 +62,7 @@ def tune_panel(page: str, model, chosen: str, options) -> None:
     from core.transfer import FREEZE
     from playground import image_charts as ic
     from playground.controls import control_bar, outcome_message
+    from playground.export_panel import export_job_panel
     from playground.image_live import live_view
     from playground.jobs import session_jobs
 
@@ -121,3 +122,5 @@ def tune_panel(page: str, model, chosen: str, options) -> None:
     control_bar(gv.TUNE_JOB, job.config, reset=lambda: _reset(page))
     outcome_message(job)
     live_view(job, key="tune")
+    with st.expander("Export the fine-tuned model", icon=":material/download:"):
+        export_job_panel("galaxy-finetuned", job, "galaxy-finetuned")

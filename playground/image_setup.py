@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.config import RunConfig
+from core.config import DatasetConfig, NetworkConfig, RunConfig, TrainingConfig
 
 
 def _conv(filters: int, kernel: int = 3, padding: str = "same") -> dict[str, Any]:
@@ -52,6 +52,7 @@ STARTER_FOR = {
     "galaxy_zoo": "galaxy",
     "galaxy10_sdss": "galaxy",
     "galaxy10_decals": "galaxy",
+    "folders": "galaxy",
 }
 
 
@@ -66,6 +67,8 @@ def default_image_config(name: str = "mnist") -> RunConfig:
     )
     if name == "galaxy10_decals":
         data["dataset"]["image_size"] = 64
+    if name == "folders":  # your pictures: 32×32 colour, and every picture you gave
+        data["dataset"].update(image_size=32, channels=3, subset=None, val_fraction=0.2)
     if name.startswith("galaxy"):
         data["dataset"]["augment"] = {"flip": True, "rotation": 180}
     data["network"]["layers"] = STARTERS[STARTER_FOR[name]][1]
@@ -78,4 +81,7 @@ def default_image_config(name: str = "mnist") -> RunConfig:
         epochs=5,
         class_weights="balanced" if name.startswith("galaxy") else "none",
     )
+    if name == "folders":  # no zip yet: valid once the user uploads one
+        return RunConfig(DatasetConfig(**data["dataset"]), NetworkConfig(**data["network"]),
+                         TrainingConfig(**data["training"]))
     return RunConfig.from_dict(data)

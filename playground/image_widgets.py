@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.data.base import FOLDERS
 from core.data.images import AUGMENTATIONS, DEFAULT_TASK, IMAGE_SOURCES, NORMALIZATIONS
+from playground.folders_panel import folders_panel
 from playground.image_setup import STARTER_FOR, STARTERS, default_image_config
 from playground.stack_editor import set_layers
 from playground.state import bind, bind_value, canonical, load_config, widget_key
@@ -17,14 +19,28 @@ def _switch_dataset(page: str) -> None:
     load_config(page, default_image_config(name))
 
 
+def _source_label(name: str) -> str:
+    return "Your pictures (zip of class folders)" if name == FOLDERS else IMAGE_SOURCES[name].label
+
+
 def dataset_panel(page: str) -> None:
     data = canonical(page)["dataset"]
     key = widget_key(page, "source")
     st.session_state.setdefault(key, data["name"])
-    st.selectbox("Dataset", list(IMAGE_SOURCES), key=key,
-                 format_func=lambda n: IMAGE_SOURCES[n].label,
+    st.selectbox("Dataset", [*IMAGE_SOURCES, FOLDERS], key=key, format_func=_source_label,
                  on_change=_switch_dataset, args=(page,),
                  help="Switching the dataset loads its starter network and settings.")
+    if data["name"] == FOLDERS:
+        folders_panel(page)
+    else:
+        _source_panel(page)
+    bind(page, "dataset", "val_fraction", st.slider, "Validation share", 0.05, 0.3, step=0.05)
+    bind(page, "dataset", "normalization", st.selectbox, "Normalisation", list(NORMALIZATIONS),
+         format_func=lambda n: NORMALIZATIONS[n])
+
+
+def _source_panel(page: str) -> None:
+    data = canonical(page)["dataset"]
     source = IMAGE_SOURCES[data["name"]]
     st.caption(source.description)
     if len(source.tasks) > 1:
@@ -35,9 +51,6 @@ def dataset_panel(page: str) -> None:
          SUBSETS if data["subset"] in SUBSETS else sorted([*SUBSETS[:-1], data["subset"]])
          + [None], format_func=lambda v: "all" if v is None else f"{v:,}",
          help="A subset trains fast for a first lesson; 'all' uses the whole training set.")
-    bind(page, "dataset", "val_fraction", st.slider, "Validation share", 0.05, 0.3, step=0.05)
-    bind(page, "dataset", "normalization", st.selectbox, "Normalisation", list(NORMALIZATIONS),
-         format_func=lambda n: NORMALIZATIONS[n])
     if data["name"].startswith("galaxy"):
         sizes = [32, 48, 64, 69, 96, 128]
         current = data["image_size"] or (69 if data["name"] != "galaxy10_decals" else 256)
@@ -51,7 +64,7 @@ def dataset_panel(page: str) -> None:
 def augmentation_panel(page: str) -> None:
     data = canonical(page)["dataset"]
     aug = dict(data["augment"])
-    flips = IMAGE_SOURCES[data["name"]].flips_allowed
+    flips = data["name"] == FOLDERS or IMAGE_SOURCES[data["name"]].flips_allowed
     limits = {"shift": (0, 8, 1, "Random shift (pixels)"),
               "rotation": (0, 180, 5, "Random rotation (degrees)"),
               "scale": (0.0, 0.5, 0.05, "Random zoom (± share)"),

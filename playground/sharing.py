@@ -52,8 +52,13 @@ def apply_uploaded_config(page: str, raw: bytes) -> str | None:
     except ConfigError as exc:
         return f"That config cannot be used: {exc}"
     from core.data import TOY_DATASETS
+    from core.data.base import TABLE
+    from core.data.tables import browser_may_read
 
-    if config.dataset.name not in TOY_DATASETS:
+    if config.dataset.name not in (*TOY_DATASETS, TABLE):
         return f"That config is for the {config.dataset.name} dataset, not a 2-D playground one."
+    if config.dataset.name == TABLE and not browser_may_read(config.dataset.path or ""):
+        return ("That config names a CSV file that is not on this server; choose "
+                "'Your own table (CSV)' and upload the file.")
     load_config(page, config)
     return None

@@ -12,10 +12,12 @@ import streamlit as st
 
 from core.activations import ACTIVATIONS
 from core.data import FEATURES, TOY_DATASETS
+from core.data.base import TABLE
 from core.initializers import INITIALIZERS
 from core.losses import LOSSES, REGRESSION_LOSSES
 from core.optimizers import OPTIMIZERS
 from playground.state import bind, bind_value, canonical, widget_key
+from playground.table_panel import forget_table, table_classes, table_panel
 
 LEARNING_RATES = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 REGULARIZATION = [0.0, 1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0]
@@ -32,10 +34,19 @@ def fmt_number(value: float) -> str:
     return f"{value:g}"
 
 
+def dataset_label(name: str) -> str:
+    return "Your own table (CSV)" if name == TABLE else TOY_DATASETS[name].label
+
+
 def dataset_panel(page: str) -> None:
     data = canonical(page)["dataset"]
-    name = bind(page, "dataset", "name", st.selectbox, "Dataset", list(TOY_DATASETS),
-                format_func=lambda n: TOY_DATASETS[n].label)
+    name = bind(page, "dataset", "name", st.selectbox, "Dataset", [*TOY_DATASETS, TABLE],
+                format_func=dataset_label)
+    if name == TABLE:
+        table_panel(page)
+        return
+    if data.get("path"):
+        forget_table(data)
     toy = TOY_DATASETS[name]
     if toy.task == "classification" and toy.max_classes > 2:
         bind(page, "dataset", "classes", st.number_input, "Classes", min_value=2,
@@ -53,6 +64,8 @@ def dataset_panel(page: str) -> None:
 def feature_toggles(page: str) -> None:
     """TF Playground's input column: which functions of (x1, x2) the network receives."""
     data = canonical(page)["dataset"]
+    if data["name"] == TABLE:
+        return  # a table's inputs are its chosen columns (the Data panel)
     dims = TOY_DATASETS[data["name"]].dims
     chosen = []
     st.markdown("**Inputs**")
@@ -101,10 +114,14 @@ def layer_editor(page: str) -> None:
 
 def valid_losses(page: str) -> list[str]:
     data = canonical(page)["dataset"]
-    toy = TOY_DATASETS[data["name"]]
-    if toy.task == "regression":
+    if data["name"] == TABLE:
+        task, classes = table_classes(data)
+    else:
+        toy = TOY_DATASETS[data["name"]]
+        task = toy.task
+        classes = data["classes"] if toy.max_classes > 2 else 2
+    if task == "regression":
         return list(REGRESSION_LOSSES)
-    classes = data["classes"] if toy.max_classes > 2 else 2
     return [loss for loss in LOSSES if not (loss == "bce" and classes != 2)]
 
 

@@ -10,6 +10,11 @@ import torch
 
 from core.errors import ConfigError
 
+TABLE = "csv"
+"""dataset.name of your own table (a CSV file or a built-in one): core.data.tables."""
+FOLDERS = "folders"
+"""dataset.name of your own pictures (a zip of class folders): core.data.folders."""
+
 
 @dataclass
 class Dataset:
@@ -59,10 +64,19 @@ class Dataset:
 
 def validate_dataset(config) -> None:
     from core.data.images import IMAGE_SOURCES, validate_image
+    from core.data.tables import validate_table_config
     from core.data.toy import TOY_DATASETS, validate_toy
 
     if not isinstance(config.name, str):
         pass
+    elif config.name == TABLE:
+        validate_table_config(config)
+        return
+    elif config.name == FOLDERS:
+        from core.data.folders import validate_folders
+
+        validate_folders(config)
+        return
     elif config.name in TOY_DATASETS:
         validate_toy(config)
         return
@@ -79,14 +93,22 @@ def load_dataset(config, progress=None) -> Dataset:
     Raises DatasetUnavailable (with where to put the file) when image data is missing offline.
     """
     from core.data.images import IMAGE_SOURCES, make_image_dataset
+    from core.data.tables import make_table_dataset
     from core.data.toy import make_toy
 
     validate_dataset(config)
-    if config.name in IMAGE_SOURCES:
+    if config.name == TABLE:
+        return make_table_dataset(config)
+    if config.name in (*IMAGE_SOURCES, FOLDERS):
         key = json.dumps(asdict(config), sort_keys=True)
         cached = _IMAGE_CACHE.get(key)
         if cached is None:
-            cached = make_image_dataset(config, progress)
+            if config.name == FOLDERS:
+                from core.data.folders import make_folder_dataset
+
+                cached = make_folder_dataset(config)
+            else:
+                cached = make_image_dataset(config, progress)
             _IMAGE_CACHE[key] = cached
             while len(_IMAGE_CACHE) > 2:  # MNIST as tensors is ~200 MB: keep two at most
                 _IMAGE_CACHE.pop(next(iter(_IMAGE_CACHE)))
@@ -103,4 +125,4 @@ def _loaders() -> list[str]:
     from core.data.images import IMAGE_SOURCES
     from core.data.toy import TOY_DATASETS
 
-    return [*TOY_DATASETS, *IMAGE_SOURCES]
+    return [*TOY_DATASETS, TABLE, *IMAGE_SOURCES, FOLDERS]

@@ -188,6 +188,11 @@ def validate_image(config) -> None:
     if task not in source.tasks:
         raise ConfigError(f"dataset.task for {config.name} must be one of "
                           f"{', '.join(source.tasks)}, not {task!r}")
+    validate_image_common(config, source.flips_allowed)
+
+
+def validate_image_common(config, flips_allowed: bool = True) -> None:
+    """Subset, splits, normalisation, size, crop and augmentation: every image dataset."""
     if config.subset is not None and (not isinstance(config.subset, int)
                                       or isinstance(config.subset, bool) or config.subset < 20):
         raise ConfigError(f"dataset.subset must be a whole number of at least 20 images, or "
@@ -215,7 +220,7 @@ def validate_image(config) -> None:
             raise ConfigError(f"dataset.augment: unknown augmentation '{key}' "
                               f"(choose from {', '.join(AUGMENTATIONS)})")
         if key == "flip":
-            if value and not source.flips_allowed:
+            if value and not flips_allowed:
                 raise ConfigError("dataset.augment: flips are off for digits (a flipped 2 "
                                   "is not a 2)")
             continue
@@ -272,14 +277,22 @@ def make_image_dataset(config, progress: Progress | None = None) -> Dataset:
     source = IMAGE_SOURCES[config.name]
     task = source.tasks[config.task or DEFAULT_TASK[config.name]]
     x_train, y_train, x_test, y_test = source.load(progress)
-    rng = np.random.default_rng(config.seed)
     x_train, y_train = _apply_task(x_train, y_train, task)
+    if x_test is not None:
+        x_test, y_test = _apply_task(x_test, y_test, task)
+    return images_to_dataset(config, x_train, y_train, x_test, y_test, list(task.classes))
+
+
+def images_to_dataset(config, x_train: np.ndarray, y_train: np.ndarray,
+                      x_test: np.ndarray | None, y_test: np.ndarray | None,
+                      class_names: list[str]) -> Dataset:
+    """uint8 NHWC images and labels -> the Dataset: held-out test split (when the source has
+    none), subset, stratified validation, crop/resize, normalisation, augmentation."""
+    rng = np.random.default_rng(config.seed)
     if x_test is None:
         keep, test = stratified_split(len(y_train), config.test_fraction, rng, y_train)
         x_test, y_test = x_train[test], y_train[test]
         x_train, y_train = x_train[keep], y_train[keep]
-    else:
-        x_test, y_test = _apply_task(x_test, y_test, task)
     if config.subset is not None and config.subset < len(y_train):
         pick = rng.permutation(len(y_train))[: config.subset]
         x_train, y_train = x_train[pick], y_train[pick]
@@ -300,7 +313,7 @@ def make_image_dataset(config, progress: Progress | None = None) -> Dataset:
         x_train=xt, y_train=torch.from_numpy(y_train[train]),
         x_test=xs, y_test=torch.from_numpy(y_test),
         x_val=xv, y_val=torch.from_numpy(y_train[val]),
-        input_shape=tuple(xt.shape[1:]), class_names=list(task.classes),
+        input_shape=tuple(xt.shape[1:]), class_names=list(class_names),
         normalization=(mean, std),
     )
     if config.augment:
