@@ -78,4 +78,4 @@ def default_image_config(name: str = "mnist") -> RunConfig:
         epochs=5,
         class_weights="balanced" if name.startswith("galaxy") else "none",
     )
-    return RunConfig.from_dict(data)
+    return RunConfig.from_dict(data, resources=False)  # the page says when it is too big

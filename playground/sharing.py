@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.config import RunConfig
+from core.config import MAX_CONFIG_BYTES, RunConfig
 from core.errors import ConfigError
 from playground.state import load_config
-
-MAX_CONFIG_BYTES = 256 * 1024
 
 
 def share_panel(page: str, config: RunConfig | None) -> None:
