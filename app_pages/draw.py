@@ -18,6 +18,7 @@ from playground import draw_views as dv
 from playground import image_charts as ic
 from playground import inspect_views as iv
 from playground.jobs import configure_threads, session_jobs
+from playground.literal import literal
 
 PAGE = "draw"
 PLOT_CONFIG = {"displayModeBar": False}
@@ -83,7 +84,7 @@ def reader_for(choice: dv.Choice) -> dv.Reader:
 try:
     reader = reader_for(choices[keys.index(chosen)])
 except Exception as exc:  # a damaged model file: say so, keep the page
-    st.error(f"This model could not be loaded: {exc}", icon=":material/error:")
+    st.error(f"This model could not be loaded: {literal(exc)}", icon=":material/error:")
     st.stop()
 if reader.note:
     st.sidebar.caption(reader.note)

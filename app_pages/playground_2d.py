@@ -7,6 +7,7 @@ import streamlit as st
 from playground import widgets
 from playground.controls import control_bar, outcome_message, sync_job
 from playground.jobs import configure_threads
+from playground.literal import literal
 from playground.live import ViewOptions, live_view
 from playground.presets import DEFAULT_PRESET, PRESETS, preset_configs
 from playground.sharing import share_panel
@@ -15,7 +16,7 @@ from playground.state import canonical, current_config, init_config, load_config
 PAGE = "playground"
 configure_threads()
 PRESET_CONFIGS = preset_configs()
-link_problem = init_config(PAGE, PRESET_CONFIGS, DEFAULT_PRESET)
+link_problem = init_config(PAGE, PRESET_CONFIGS, DEFAULT_PRESET, fits=widgets.fits_playground)
 if "_lesson" not in st.session_state:  # the lesson whose setup was opened (link, reload), if any
     st.session_state["_lesson"] = next((name for name, preset in PRESET_CONFIGS.items()
                                         if preset.to_dict() == canonical(PAGE)), None)
@@ -54,7 +55,7 @@ lesson = PRESETS.get(st.session_state["_lesson"])
 if lesson is not None:
     st.info(f"**{lesson.title}.** {lesson.lesson}", icon=":material/school:")
 if link_problem:
-    st.warning(link_problem)
+    st.warning(literal(link_problem), icon=":material/link_off:")
 if problem:
     st.error(problem, icon=":material/block:")
 else:

@@ -147,7 +147,7 @@ def plan_data(dataset) -> DataPlan | None:
                  if resize else 0)
     standardize = final if dataset.normalization == "standardize" else 0
     peak = 3 * stored + final + max(transient, standardize)
-    label = (f"{kept:,} {source.label.split(' (')[0]} images of {channels}×{side_h}×{side_w}")
+    label = f"{kept:,} {dataset.name} images of {channels}×{side_h}×{side_w}"
     return DataPlan(label, stored, final, peak, (channels, side_h, side_w), train - val,
                     val + test, len(task.classes))
 

@@ -16,6 +16,11 @@ def size_text(n: float) -> str:
             return f"{n / scale:,.1f} {unit}"
     return f"{n:,.0f} bytes"
 
+MAX_PICTURE_BYTES = 100 * 1000**2
+"""The largest picture, FITS file or zip the playground reads (CLI and uploads alike): a
+40-megapixel 16-bit TIFF is 80 MB, far beyond any galaxy cut-out or drawing. The upload limit
+`server.maxUploadSize` in .streamlit/config.toml is the same number in megabytes."""
+
 
 class UnreadableFile(ValueError):
     """A path that is not an ordinary, readable file of an acceptable size (plain sentence)."""

@@ -6,7 +6,9 @@ import streamlit as st
 
 from core.config import MAX_CONFIG_BYTES, RunConfig
 from core.errors import ConfigError
+from playground.literal import literal
 from playground.state import load_config
+from playground.widgets import fits_playground
 
 
 def share_panel(page: str, config: RunConfig | None) -> None:
@@ -36,7 +38,7 @@ def share_panel(page: str, config: RunConfig | None) -> None:
             st.session_state.pop("_config_upload_error", None)
             st.rerun()
     if st.session_state.get("_config_upload_error"):
-        st.error(st.session_state["_config_upload_error"])
+        st.error(literal(st.session_state["_config_upload_error"]), icon=":material/block:")
 
 
 def apply_uploaded_config(page: str, raw: bytes) -> str | None:
@@ -49,9 +51,8 @@ def apply_uploaded_config(page: str, raw: bytes) -> str | None:
         return "That file is not a text (JSON) file."
     except ConfigError as exc:
         return f"That config cannot be used: {exc}"
-    from core.data import TOY_DATASETS
-
-    if config.dataset.name not in TOY_DATASETS:
-        return f"That config is for the {config.dataset.name} dataset, not a 2-D playground one."
+    problem = fits_playground(config)
+    if problem:
+        return f"That config cannot be used: {problem}."
     load_config(page, config)
     return None

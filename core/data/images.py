@@ -191,7 +191,7 @@ AUGMENTATIONS = ("shift", "rotation", "scale", "flip", "brightness", "noise")
 
 def validate_image(config) -> None:
     source = IMAGE_SOURCES[config.name]
-    task = config.task or DEFAULT_TASK[config.name]
+    task = DEFAULT_TASK[config.name] if config.task is None else config.task
     if not isinstance(task, str) or task not in source.tasks:
         raise ConfigError(f"dataset.task for {config.name} must be one of "
                           f"{', '.join(source.tasks)}, not {shown(task)}")
