@@ -21,7 +21,10 @@ def shown(value: Any) -> str:
     """A value from a file or a link, quoted for a message: short, whatever its size or depth
     (a 5,000-digit number or a list nested 10,000 deep must not become the message)."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**24:
-        digits = int(abs(value).bit_length() * 0.30103) + 1  # str() refuses over 4,300 digits
+        try:
+            digits = len(str(abs(value)))
+        except ValueError:  # str() refuses more than 4,300 digits
+            digits = int(abs(value).bit_length() * 0.30103) + 1
         return f"a number with about {digits:,} digits"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"

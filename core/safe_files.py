@@ -38,13 +38,14 @@ def read_regular_file(path: str | Path, max_bytes: int) -> bytes:
         raise UnreadableFile("this is a folder, not a file") from None
     except OSError as exc:
         raise UnreadableFile(f"the file cannot be opened ({exc.strerror or exc})") from None
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(fd)
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
         if stat.S_ISDIR(info.st_mode):
             raise UnreadableFile("this is a folder, not a file")
-        if not stat.S_ISREG(info.st_mode):
-            raise UnreadableFile("this is not an ordinary file (a device, a pipe or a socket); "
-                                 "only regular files are read")
+        raise UnreadableFile("this is not an ordinary file (a device, a pipe or a socket); "
+                             "only regular files are read")
+    with os.fdopen(fd, "rb") as f:
         if info.st_size > max_bytes:
             raise UnreadableFile(f"the file is {size_text(info.st_size)}, more than the "
                                  f"{size_text(max_bytes)} this reads")
