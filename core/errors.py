@@ -11,7 +11,7 @@ class ConfigError(ValueError):
 
 
 _SHORT = reprlib.Repr()
-_SHORT.maxstring = _SHORT.maxother = 40
+_SHORT.maxstring = _SHORT.maxother = 64
 _SHORT.maxlist = _SHORT.maxdict = _SHORT.maxtuple = 4
 _SHORT.maxlevel = 2
 _SHORT.maxlong = 24
