@@ -235,6 +235,9 @@ with answer_col:
         f'font-weight:700;line-height:1;color:#1f6fb4">{top}</span>'
         f'<span style="font-size:1.05rem">The network reads a <b>{top}</b><br>'
         f'{probs[top]:.0%} sure</span></div>', unsafe_allow_html=True)
+    strange = reader.warning(image)
+    if strange:
+        st.warning(strange, icon=":material/report:")
     note = doubt(probs)
     if note:
         st.warning(note, icon=":material/help:")

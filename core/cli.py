@@ -181,8 +181,10 @@ def predict_digit(args: argparse.Namespace) -> int:
             _line({"file": name, "error": f"no digit in {name}: the image has no ink"})
             continue
         p = digits.probabilities(prepared.image)
+        warning = digits.warning(prepared.image)
         _line({"file": name, "digit": int(p.argmax()),
-               "probabilities": [round(float(v), 6) for v in p]})
+               "probabilities": [round(float(v), 6) for v in p], "familiar": warning is None,
+               **({"warning": warning} if warning else {})})
         worked += 1
     return 0 if worked else EXIT_NO_RESULT
 

@@ -42,6 +42,8 @@ class Reader:
     lock: Any = None
     """Shared (cached) models: inspection adds hooks and gradients, one session at a time."""
     note: str = ""
+    density: Any = None
+    """core.novelty.FeatureDensity of the model's training digits (shipped models)."""
 
     def guarded(self):
         return self.lock if self.lock is not None else contextlib.nullcontext()
@@ -56,6 +58,13 @@ class Reader:
 
         with self.guarded():
             return predict_probabilities(self.model, self.head, self.input(image))
+
+    def warning(self, image: np.ndarray) -> str | None:
+        """A sentence when the drawing does not look like MNIST's digits (core.novelty)."""
+        from core.digits import unfamiliar_warning
+
+        with self.guarded():
+            return unfamiliar_warning(self.model, self.input(image), self.density, image)
 
 
 # ----- which models -----------------------------------------------------------------------------
@@ -119,6 +128,7 @@ def session_digit_job(jobs) -> Any | None:
 
 
 def reader_from_shipped(choice: Choice) -> Reader:
+    from core import novelty
     from core.digits import normalization_of
 
     mtime = choice.path.stat().st_mtime
@@ -126,7 +136,7 @@ def reader_from_shipped(choice: Choice) -> Reader:
     mean, std = normalization_of(loaded.meta)
     reader = Reader(choice.key, choice.label, loaded.built.model, loaded.built.head,
                     tuple(loaded.meta["input_shape"]), mean, std, loaded.built.summary,
-                    loaded.lock)
+                    loaded.lock, density=novelty.load(choice.path))
     _warmed_up(str(choice.path), mtime, reader)
     return reader
 

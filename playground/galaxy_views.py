@@ -238,9 +238,11 @@ def result_rows(results) -> list[dict[str, Any]]:
                          "note": r.error})
             continue
         p = r.prediction
+        note = ", ".join(f"{n} {v:.0%}" for n, v in p.as_dict().items())
+        if p.unfamiliar:
+            note = f"unlike the training galaxies ({p.unfamiliar}); {note}"
         rows.append({"picture": thumbnail_uri(brighten(p.view)), "file": r.file,
-                     "class": p.label, "confidence": p.confidence,
-                     "note": ", ".join(f"{n} {v:.0%}" for n, v in p.as_dict().items())})
+                     "class": p.label, "confidence": p.confidence, "note": note})
     return rows
 
 
@@ -353,6 +355,8 @@ def detail_view(result, model, true_class: str | None = None) -> None:
                  caption=f"Grad-CAM: the pixels that pushed it towards “{literal(p.label)}”")
     with right:
         st.markdown(f"### {literal(p.label)} · {p.confidence:.0%}")
+        if p.warning:
+            st.warning(p.warning, icon=":material/report:")
         st.markdown(literal(p.description))
         names = list(p.class_names)
         truth = names.index(true_class) if true_class in names else None
@@ -363,4 +367,4 @@ def detail_view(result, model, true_class: str | None = None) -> None:
             st.caption(f"A held-out test galaxy that Galaxy Zoo volunteers called "
                        f"**{literal(true_class)}**: the network is {verdict}.")
         for note in prepared.notes:
-            st.caption(f"• {literal(note)}")
+            st.caption(f"• {note}")
