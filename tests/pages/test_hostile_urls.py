@@ -89,7 +89,10 @@ def test_a_hostile_link_is_refused_in_literal_words(case, started_jobs: list[Job
 
 
 def test_literal_escapes_every_markdown_construct() -> None:
-    """The escaping itself: every ASCII punctuation mark gets a backslash, lines become one."""
-    assert literal(IMAGE) == r"\!\[x\]\(https\:\/\/evil\.example\/t\.png\)"
-    assert literal("<img src=x> $x$ :red[a] *b* www.evil.example\n# h") == (
-        r"\<img src\=x\> \$x\$ \:red\[a\] \*b\* www\.evil\.example \# h")
+    """The escaping itself: every ASCII punctuation mark gets a backslash, lines become one,
+    and a word joiner (U+2060) breaks what GFM would autolink (https://, www., name@host)."""
+    wj = "\u2060"
+    assert literal(IMAGE) == r"\!\[x\]\(https\:" + wj + r"\/\/evil\.example\/t\.png\)"
+    assert literal("<img src=x> $x$ :red[a] *b* www.evil.example a@b.c\n# h") == (
+        r"\<img src\=x\> \$x\$ \:red\[a\] \*b\* www" + wj + r"\.evil\.example a" + wj
+        + r"\@b\.c \# h")
