@@ -137,16 +137,13 @@ def plan_data(dataset) -> DataPlan | None:
     kept = train + test
     stored = images * height * width * channels
     final = kept * channels * side_h * side_w * 4
-    # copies on the way (core.data.images): the task's selection and each split's fancy index
-    # are uint8 copies of the source; a resize first makes float32 at the stored (cropped) size
-    # and then a list of resized chunks that torch.cat joins (two copies of the largest split);
-    # standardising makes new tensors while the old ones are alive
+    # copies on the way (core.data.images): the source (cached), the task's selection and each
+    # split's fancy index are uint8 copies; a resize first makes float32 at the stored
+    # (cropped) size, resized chunk by chunk into the final tensor; standardising is in place
     largest = max(train, test)
     resize = (side_h, side_w) != (crop_h, crop_w)
-    transient = (largest * channels * (crop_h * crop_w * 4 + side_h * side_w * 4)
-                 if resize else 0)
-    standardize = final if dataset.normalization == "standardize" else 0
-    peak = 3 * stored + final + max(transient, standardize)
+    transient = largest * channels * crop_h * crop_w * 4 if resize else 0
+    peak = 3 * stored + final + transient
     label = f"{kept:,} {dataset.name} images of {channels}×{side_h}×{side_w}"
     return DataPlan(label, stored, final, peak, (channels, side_h, side_w), train - val,
                     val + test, len(task.classes))
@@ -207,18 +204,16 @@ def check_resources(config) -> Estimate | None:
     limit = memory_limit()
     if found.peak_bytes > limit:
         data = found.data
-        if data.peak_bytes >= found.data.final_bytes + found.training_bytes:
-            where = (f"the data alone: {data.label} are {size_text(data.final_bytes)} as "
-                     f"32-bit floats, and making them from the stored "
-                     f"{size_text(data.stored_bytes)} briefly needs "
-                     f"{size_text(data.peak_bytes)}")
-            hint = "use a smaller dataset.image_size, a dataset.crop, or a dataset.subset"
+        where = (f"{size_text(data.final_bytes)} for {data.label} as 32-bit floats, "
+                 f"{size_text(found.training_bytes)} for the {found.params:,} weights with "
+                 f"their gradients and optimizer state and the activations of a batch of "
+                 f"{config.training.batch_size:,} or an evaluation chunk of "
+                 f"{min(EVAL_CHUNK, data.eval_samples):,}")
+        if data.final_bytes >= found.training_bytes:
+            hint = ("use a smaller dataset.image_size, a dataset.crop, or a dataset.subset"
+                    if data.input_shape and len(data.input_shape) == 3 else "use fewer samples")
         else:
-            where = (f"{size_text(data.final_bytes)} of data, and "
-                     f"{size_text(found.training_bytes)} for the {found.params:,} weights "
-                     f"with their gradients and optimizer state and the activations of a "
-                     f"batch of {config.training.batch_size:,}")
-            hint = "use a smaller network, smaller images or a smaller batch"
+            hint = "use a smaller network or a smaller batch"
         raise ConfigError(f"this setup needs about {size_text(found.peak_bytes)} of memory "
                           f"({where}), more than the {size_text(limit)} a run may use; {hint}")
     if found.step_seconds > MAX_STEP_SECONDS:

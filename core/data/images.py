@@ -270,9 +270,11 @@ def _to_tensor(x: np.ndarray, size: int | None, crop: int | None = None) -> torc
     x = central_crop(x, crop)
     t = torch.from_numpy(np.ascontiguousarray(x)).permute(0, 3, 1, 2).float().div_(255.0)
     if size is not None and t.shape[-1] != size:
-        out = [F.interpolate(t[i:i + 1024], size=(size, size), mode="bilinear",
-                             antialias=True, align_corners=False) for i in range(0, len(t), 1024)]
-        t = torch.cat(out).clamp_(0, 1)
+        out = t.new_empty((len(t), t.shape[1], size, size))  # filled in place: no second copy
+        for i in range(0, len(t), 1024):
+            out[i:i + 1024] = F.interpolate(t[i:i + 1024], size=(size, size), mode="bilinear",
+                                            antialias=True, align_corners=False)
+        t = out.clamp_(0, 1)
     return t
 
 
@@ -302,7 +304,8 @@ def make_image_dataset(config, progress: Progress | None = None) -> Dataset:
     if config.normalization == "standardize":
         mean = xt.mean(dim=(0, 2, 3), keepdim=True)
         std = xt.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-6)
-        xt, xv, xs = ((a - mean) / std for a in (xt, xv, xs))
+        for a in (xt, xv, xs):  # in place: the fresh tensors above are this function's own
+            a.sub_(mean).div_(std)
     dataset = Dataset(
         name=config.name, task="classification",
         x_train=xt, y_train=torch.from_numpy(y_train[train]),

@@ -60,10 +60,11 @@ CASES: dict[str, tuple[str | bytes, str]] = {
     "image_size 256 on MNIST": (
         json.dumps({"dataset": {"name": "mnist", "image_size": 256},
                     "network": {"layers": [{"type": "flatten"}]}, "training": {"loss": "cce"}}),
-        "this setup needs about 34.4 GB of memory (the data alone: 70,000 mnist images of "
-        "1×256×256 are 18.4 GB as 32-bit floats, and making them from the stored 54.9 MB "
-        "briefly needs 34.4 GB), more than the 4.3 GB a run may use; use a smaller "
-        "dataset.image_size, a dataset.crop, or a dataset.subset"),
+        "this setup needs about 19.4 GB of memory (18.4 GB for 70,000 mnist images of "
+        "1×256×256 as 32-bit floats, 1.1 GB for the 655,370 weights with their gradients and "
+        "optimizer state and the activations of a batch of 10 or an evaluation chunk of "
+        "2,048), more than the 4.3 GB a run may use; use a smaller dataset.image_size, a "
+        "dataset.crop, or a dataset.subset"),
     "a 20,000-point full batch through 4096 units": (
         json.dumps({"dataset": {"name": "circle", "samples": 20000, "train_fraction": 0.95},
                     "network": {"layers": [{"type": "dense", "units": 4096,
