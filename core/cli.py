@@ -110,6 +110,9 @@ def train(args: argparse.Namespace) -> int:
                 _line({"event": "epoch", **{k: v for k, v in event.items()
                                             if k not in ("type", "seq")}})
 
+    if job.state == "error":  # a failed run leaves no model file that looks like a result
+        _line({"event": "end", **(job.outcome or {}), "model": None})
+        return 1
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}.safetensors"
     # the metrics of the epoch whose weights are saved (the best one, when it was restored)
     restored = job.state == "early_stopped" or (job.state == "finished"

@@ -157,3 +157,22 @@ def test_the_real_command_line_prints_no_traceback(tmp_path):
     assert (result.returncode, result.stderr) == (
         2, "error: the configuration is nested 5,002 levels deep; a configuration needs at "
            "most 20\n")
+
+
+def test_a_run_that_fails_writes_no_model_file(tmp_path, capsys, monkeypatch):
+    """Before, a NaN dropout rate got through, training failed, and a model file was still
+    written as if it were a result; any failure of the run now leaves none."""
+    from core.train import Job
+
+    def broken(self, stoppable):
+        raise RuntimeError("the optimizer met a NaN")
+
+    monkeypatch.setattr(Job, "_train_until_epoch_end", broken)
+    path, out = tmp_path / "config.json", tmp_path / "model.safetensors"
+    path.write_text(json.dumps({"dataset": {"samples": 40}, "training": {"epochs": 2,
+                                                                         "device": "cpu"}}))
+    assert cli.main(["train", str(path), "--out", str(out)]) == 1
+    end = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert end["event"] == "end" and end["model"] is None
+    assert end["message"] == "training failed: RuntimeError: the optimizer met a NaN"
+    assert not out.exists()
