@@ -19,6 +19,7 @@ from playground import image_charts as ic
 from playground import inspect_views as iv
 from playground.export_panel import export_panel
 from playground.jobs import configure_threads, session_jobs
+from playground.literal import literal
 from playground.model_upload import uploaded_models
 
 PAGE = "draw"
@@ -96,7 +97,7 @@ def reader_for(choice: dv.Choice) -> dv.Reader:
 try:
     reader = reader_for(choices[keys.index(chosen)])
 except Exception as exc:  # a damaged model file: say so, keep the page
-    st.error(f"This model could not be loaded: {exc}", icon=":material/error:")
+    st.error(f"This model could not be loaded: {literal(exc)}", icon=":material/error:")
     st.stop()
 if reader.note:
     st.sidebar.caption(reader.note)
@@ -260,6 +261,9 @@ with answer_col:
         f'font-weight:700;line-height:1;color:#1f6fb4">{top}</span>'
         f'<span style="font-size:1.05rem">The network reads a <b>{top}</b><br>'
         f'{probs[top]:.0%} sure</span></div>', unsafe_allow_html=True)
+    strange = reader.warning(image)
+    if strange:
+        st.warning(strange, icon=":material/report:")
     note = doubt(probs)
     if note:
         st.warning(note, icon=":material/help:")

@@ -9,6 +9,7 @@ import streamlit as st
 from playground import image_charts as ic
 from playground import inspect_views as iv
 from playground.jobs import configure_threads, session_jobs
+from playground.literal import literal
 from playground.model_upload import uploaded_models
 
 PAGE = "fm"
@@ -132,7 +133,7 @@ class Subject:
 try:
     subject = Subject()
 except Exception as exc:  # a damaged or foreign model file: say so, keep the page
-    st.error(f"This model could not be loaded: {exc}", icon=":material/error:")
+    st.error(f"This model could not be loaded: {literal(exc)}", icon=":material/error:")
     st.stop()
 
 if len(subject.input_shape) != 3 or subject.head.task != "classification":
@@ -167,7 +168,8 @@ true_class: int | None = None
 input_caption = ""
 with st.sidebar:
     if subject.dataset is None:
-        st.warning(f"No test images: {subject.data_problem}. You can still upload an image.",
+        st.warning(f"No test images: {literal(subject.data_problem)}. You can still upload an "
+                   "image.",
                    icon=":material/cloud_off:")
         if subject.can_fetch:
             st.button("Fetch the data set", icon=":material/download:", key=key("fetch"),
@@ -225,7 +227,8 @@ with st.sidebar:
                     normalization=subject.config.dataset.normalization, mean=mean, std=std,
                     digit_like=digit_like, invert=invert)
             except iv.ImageRefused as exc:
-                st.error(f"This image cannot be used: {exc}.", icon=":material/broken_image:")
+                st.error(f"This image cannot be used: {literal(exc)}.",
+                         icon=":material/broken_image:")
             else:
                 x_input = torch.from_numpy(prepared.x)
                 display = prepared.display
@@ -261,9 +264,10 @@ with left:
                     key=key("input_chart"), config=PLOT_CONFIG)
     st.caption(input_caption)
 with right:
-    verdict = f"**Prediction: {subject.class_names[top]}** ({probs[top]:.0%} sure)"
+    verdict = f"**Prediction: {literal(subject.class_names[top])}** ({probs[top]:.0%} sure)"
     if true_class is not None:
-        verdict += " ✓" if top == true_class else f" ✗ — it is {subject.class_names[true_class]}"
+        truth = literal(subject.class_names[true_class])
+        verdict += " ✓" if top == true_class else f" ✗ — it is {truth}"
     st.markdown(verdict)
     st.altair_chart(ic.probability_chart(probs, subject.class_names, true_class=true_class),
                     width="stretch", key=key("probs"))

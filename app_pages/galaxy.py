@@ -13,6 +13,7 @@ from playground import galaxy_views as gv
 from playground import inspect_views as iv
 from playground.galaxy_tune import tune_panel
 from playground.jobs import configure_threads, session_jobs
+from playground.literal import literal
 from playground.model_upload import uploaded_models
 
 PAGE = "galaxy"
@@ -96,7 +97,7 @@ options = PrepOptions(framing=framing, zoom=float(zoom), stretch=stretch, low=fl
 try:
     model, model_key = gv.resolve_model(chosen, choices, own_job, tune_job)
 except Exception as exc:  # noqa: BLE001 - a broken model file must not take the page down
-    st.error(f"This model cannot be used: {exc}", icon=":material/error:")
+    st.error(f"This model cannot be used: {literal(exc)}", icon=":material/error:")
     st.stop()
 card = gv.card_line(model)
 if card:
@@ -114,7 +115,7 @@ with classify_tab:
                               "(the model never trained on them)."):
         message = gv.add_examples(model)
         if message:
-            st.warning(message, icon=":material/cloud_off:")
+            st.warning(literal(message), icon=":material/cloud_off:")
     examples = state.get("galaxy:examples", [])
     if examples and buttons[1].button("Clear examples", icon=":material/close:",
                                       key=key("clear")):
@@ -131,7 +132,8 @@ with classify_tab:
                        for name, data in files]
         for r in results:
             if r.error:
-                st.error(f"**{r.file}**: {r.error}", icon=":material/broken_image:")
+                st.error(f"**{literal(r.file)}**: {literal(r.error)}",
+                         icon=":material/broken_image:")
         good = [r for r in results if r.prediction is not None]
         if len(results) > 1:
             gv.results_table(results, truth)

@@ -17,10 +17,10 @@ from playground.image_widgets import (
     training_panel,
 )
 from playground.jobs import configure_threads
+from playground.literal import literal
 from playground.shapes import shapes_table
 from playground.stack_editor import stack_editor
 from playground.state import current_config, init_config
-from playground.text import literal
 
 PAGE = "images"
 configure_threads()
@@ -62,12 +62,12 @@ with design:
 
 with controls:
     if problem:
-        st.error(problem, icon=":material/block:")
+        st.error(literal(problem), icon=":material/block:")
     job, job_problem = (None, None)
     if config is not None and loaded:
         job, job_problem = sync_job(PAGE, config, load=lambda _c: dataset)
     if job_problem:
-        st.error(job_problem, icon=":material/block:")
+        st.error(literal(job_problem), icon=":material/block:")
     control_bar(PAGE, None if problem or job_problem or job is None else config)
     outcome_message(job)
     if job is not None:

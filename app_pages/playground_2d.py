@@ -9,17 +9,17 @@ from playground import widgets
 from playground.controls import control_bar, outcome_message, sync_job
 from playground.export_panel import export_job_panel, table_file_name
 from playground.jobs import configure_threads
+from playground.literal import literal
 from playground.live import ViewOptions, live_view
 from playground.presets import DEFAULT_PRESET, PRESETS, preset_configs
 from playground.sharing import share_panel
 from playground.state import canonical, current_config, init_config, load_config, sync_url
 from playground.table_panel import table_problem
-from playground.text import literal
 
 PAGE = "playground"
 configure_threads()
 PRESET_CONFIGS = preset_configs()
-link_problem = init_config(PAGE, PRESET_CONFIGS, DEFAULT_PRESET)
+link_problem = init_config(PAGE, PRESET_CONFIGS, DEFAULT_PRESET, fits=widgets.fits_playground)
 if "_lesson" not in st.session_state:  # the lesson whose setup was opened (link, reload), if any
     st.session_state["_lesson"] = next((name for name, preset in PRESET_CONFIGS.items()
                                         if preset.to_dict() == canonical(PAGE)), None)
@@ -65,7 +65,7 @@ lesson = PRESETS.get(st.session_state["_lesson"])
 if lesson is not None:
     st.info(f"**{lesson.title}.** {lesson.lesson}", icon=":material/school:")
 if link_problem:
-    st.warning(link_problem)
+    st.warning(literal(link_problem), icon=":material/link_off:")
 if problem:
     st.error(literal(problem), icon=":material/block:")
 else:

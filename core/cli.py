@@ -57,11 +57,18 @@ def _fail(message: str) -> int:
 
 
 def _read_text(path: Path) -> str | int:
-    """The file's text, or the CLI's exit status after saying why it cannot be read."""
+    """The file's text, or the CLI's exit status after saying why it cannot be read (only a
+    regular file of config size is read: never /dev/zero behind a link, never a pipe)."""
+    from core.config import MAX_CONFIG_BYTES
+    from core.safe_files import UnreadableFile, read_regular_file
+
     try:
-        return path.read_text()
-    except OSError as exc:
-        return _fail(f"cannot read {path}: {exc.strerror}")
+        return read_regular_file(path, MAX_CONFIG_BYTES).decode("utf-8")
+    except UnreadableFile as exc:
+        return _fail(f"cannot read {path}: {exc}")
+    except UnicodeDecodeError:
+        return _fail(f"cannot read {path}: it is not a UTF-8 text file (a run config is JSON "
+                     "text)")
 
 
 def train(args: argparse.Namespace) -> int:
@@ -108,6 +115,9 @@ def train(args: argparse.Namespace) -> int:
                 _line({"event": "epoch", **{k: v for k, v in event.items()
                                             if k not in ("type", "seq")}})
 
+    if job.state == "error":  # a failed run leaves no model file that looks like a result
+        _line({"event": "end", **(job.outcome or {}), "model": None})
+        return 1
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}.safetensors"
     # the metrics of the epoch whose weights are saved (the best one, when it was restored)
     restored = job.state == "early_stopped" or (job.state == "finished"
@@ -179,8 +189,10 @@ def predict_digit(args: argparse.Namespace) -> int:
             _line({"file": name, "error": f"no digit in {name}: the image has no ink"})
             continue
         p = digits.probabilities(prepared.image)
+        warning = digits.warning(prepared.image)
         _line({"file": name, "digit": int(p.argmax()),
-               "probabilities": [round(float(v), 6) for v in p]})
+               "probabilities": [round(float(v), 6) for v in p], "familiar": warning is None,
+               **({"warning": warning} if warning else {})})
         worked += 1
     return 0 if worked else EXIT_NO_RESULT
 
@@ -189,6 +201,7 @@ def predict_galaxy(args: argparse.Namespace) -> int:
     from core.digits import ModelMissing
     from core.errors import ConfigError
     from core.galaxy import PrepOptions, classify_bytes, load_galaxy_model
+    from core.safe_files import MAX_PICTURE_BYTES, UnreadableFile, read_regular_file
     from core.threads import BUDGET
 
     BUDGET.configure(reserve=0)
@@ -200,9 +213,9 @@ def predict_galaxy(args: argparse.Namespace) -> int:
     worked = 0
     for name in args.files:
         try:
-            data = Path(name).read_bytes()
-        except OSError as exc:
-            _line({"file": name, "error": f"cannot read {name}: {exc.strerror or exc}"})
+            data = read_regular_file(name, MAX_PICTURE_BYTES)
+        except UnreadableFile as exc:
+            _line({"file": name, "error": f"cannot read {name}: {exc}"})
             continue
         result = classify_bytes(name, data, model, options, with_cam=False)
         _line(result.as_json())
@@ -276,4 +289,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", help="the CSV or mnist.npz path the script reads by default")
     p.set_defaults(func=export)
     args = parser.parse_args(argv)
-    return args.func(args)
+    return _plainly(args)
+
+
+def _plainly(args: argparse.Namespace) -> int:
+    """Run the command; whatever a user's file or data can get wrong ends as exit 2 and one
+    sentence, never a traceback (each command words its own errors; this is the backstop)."""
+    from core.data.download import DatasetUnavailable
+    from core.errors import ConfigError
+    from core.safe_files import UnreadableFile
+
+    try:
+        return args.func(args)
+    except (ConfigError, DatasetUnavailable, UnreadableFile) as exc:
+        return _fail(str(exc))
+    except RecursionError:
+        return _fail("the input is nested too deeply to be read")
+    except MemoryError:
+        return _fail("this does not fit in memory; try smaller images, a subset or a smaller "
+                     "network")

@@ -10,12 +10,17 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from core.errors import ConfigError
+from core.errors import ConfigError, shown
 from core.initializers import INITIALIZERS
 from core.losses import LOSSES
 from core.optimizers import OPTIMIZERS
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
+MAX_CONFIG_BYTES = 256 * 1024
+"""A run config is a few kilobytes; larger files (and uploads) are refused unread."""
+MAX_LAYERS = 100
+"""More hidden layers than this are refused: a plain stack this deep does not train (no skip
+connections here), and every layer adds a fixed cost to each step however thin it is."""
 LR_SCHEDULES = ("constant", "cosine")
 
 
@@ -116,8 +121,10 @@ class RunConfig:
         return json.dumps(self.to_dict(), indent=indent)
 
     @classmethod
-    def from_dict(cls, data: Any) -> RunConfig:
-        """Build and validate; unknown or mistyped keys are errors, missing ones take defaults."""
+    def from_dict(cls, data: Any, resources: bool = True) -> RunConfig:
+        """Build and validate; unknown or mistyped keys are errors, missing ones take defaults.
+        `resources=False` skips the memory and time estimate (a starting point shown in a
+        form, where the page then says what is too big)."""
         if not isinstance(data, dict):
             raise ConfigError("the configuration must be a JSON object with dataset, network, "
                               "training")
@@ -127,24 +134,20 @@ class RunConfig:
             network=_section(NetworkConfig, "network", data.get("network", {})),
             training=_section(TrainingConfig, "training", data.get("training", {})),
         )
-        config.validate()
+        config.validate(resources)
         return config
 
     @classmethod
     def from_json(cls, text: str) -> RunConfig:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"the configuration is not valid JSON: {exc.msg} at line "
-                              f"{exc.lineno}, column {exc.colno}") from None
-        return cls.from_dict(data)
+        return cls.from_dict(parse_json(text, "the configuration"))
 
     def copy(self) -> RunConfig:
-        return RunConfig.from_dict(self.to_dict())
+        return RunConfig.from_dict(self.to_dict(), resources=False)
 
     # ----- validation --------------------------------------------------------------------------
-    def validate(self) -> None:
-        """Check every field; the shape of the network is checked later by core.build."""
+    def validate(self, resources: bool = True) -> None:
+        """Check every field, then (with `resources`) that the run fits the machine's memory
+        and time limits (core.budget); the network's shapes are checked by core.build."""
         from core.data import validate_dataset  # late import: data imports config
         from core.layers import validate_layer
 
@@ -152,6 +155,9 @@ class RunConfig:
         n = self.network
         if not isinstance(n.layers, list):
             raise ConfigError("network.layers must be a list of layers")
+        if len(n.layers) > MAX_LAYERS:
+            raise ConfigError(f"network.layers: {len(n.layers):,} layers are more than the "
+                              f"{MAX_LAYERS} a network may have")
         for i, layer in enumerate(n.layers, start=1):
             validate_layer(i, layer)
         _choice("network.init", n.init, INITIALIZERS)
@@ -177,6 +183,10 @@ class RunConfig:
         _choice("training.device", t.device, DEVICES)
         _choice("training.class_weights", t.class_weights, ("none", "balanced", "sqrt"))
         _choice("training.lr_schedule", t.lr_schedule, LR_SCHEDULES)
+        if resources:
+            from core.budget import check_resources  # late import: budget reads the registries
+
+            check_resources(self)
 
     def architecture_key(self) -> str:
         """What, when changed, needs fresh weights: data, network, loss head, dropout, seed."""
@@ -186,10 +196,54 @@ class RunConfig:
 
 
 # ----- helpers -------------------------------------------------------------------------------
+MAX_JSON_DEPTH = 20
+"""A run config nests four levels deep; anything much deeper is refused before it is read."""
+
+
+def parse_json(text: str, what: str) -> Any:
+    """json.loads with plain ConfigErrors for what a crafted file or link can hold: broken
+    JSON, nesting deep enough to exhaust Python's recursion, numbers too long to convert."""
+    depth = _nesting(text)
+    if depth > MAX_JSON_DEPTH:
+        raise ConfigError(f"{what} is nested {depth:,} levels deep; a configuration needs "
+                          f"at most {MAX_JSON_DEPTH}")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno}, column "
+                          f"{exc.colno}") from None
+    except (ValueError, RecursionError) as exc:  # e.g. a 5,000-digit integer
+        reason = "a number is far too long" if "digits" in str(exc) else "it cannot be read"
+        raise ConfigError(f"{what} is not usable JSON: {reason}") from None
+
+
+def _nesting(text: str) -> int:
+    """Deepest bracket nesting, strings skipped (counted without parsing: cheap and safe)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
 def _reject_unknown(where: str, data: dict, allowed) -> None:
     for key in data:
         if key not in allowed:
-            raise ConfigError(f"{where}: unknown setting '{key}' (allowed: {', '.join(allowed)})")
+            raise ConfigError(f"{where}: unknown setting {shown(key)} "
+                              f"(allowed: {', '.join(allowed)})")
 
 
 def _section(cls, name: str, data: Any):
@@ -202,15 +256,16 @@ def _section(cls, name: str, data: Any):
 
 def _choice(where: str, value: Any, options) -> None:
     if not isinstance(value, str) or value not in options:
-        raise ConfigError(f"{where}: unknown value '{value}' (choose from {', '.join(options)})")
+        raise ConfigError(f"{where}: unknown value {shown(value)} "
+                          f"(choose from {', '.join(options)})")
 
 
 def _number(where: str, value: Any, *, low: float | None = None, high: float | None = None,
             low_open: bool = False, high_open: bool = False) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{where} must be a number, not {value!r}")
+        raise ConfigError(f"{where} must be a number, not {shown(value)}")
     if not math.isfinite(value):
-        raise ConfigError(f"{where} must be a finite number, not {value!r}")
+        raise ConfigError(f"{where} must be a finite number, not {shown(value)}")
     if low is not None and (value <= low if low_open else value < low):
         raise ConfigError(f"{where} must be {'greater than' if low_open else 'at least'} "
                           f"{low:g}, not {value:g}")
@@ -221,8 +276,8 @@ def _number(where: str, value: Any, *, low: float | None = None, high: float | N
 
 def _integer(where: str, value: Any, *, low: int | None = None, high: int | None = None) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{where} must be a whole number, not {value!r}")
+        raise ConfigError(f"{where} must be a whole number, not {shown(value)}")
     if low is not None and value < low:
-        raise ConfigError(f"{where} must be at least {low:,}, not {value:,}")
+        raise ConfigError(f"{where} must be at least {low:,}, not {shown(value)}")
     if high is not None and value > high:
-        raise ConfigError(f"{where} must be at most {high:,}, not {value:,}")
+        raise ConfigError(f"{where} must be at most {high:,}, not {shown(value)}")

@@ -63,6 +63,8 @@ class DigitModel:
     """Per-channel mean / std of a standardised training set (None: pixels 0-1 as they are)."""
     std: np.ndarray | None = None
     name: str = ""
+    density: Any = None
+    """core.novelty.FeatureDensity of its training digits (shipped models), or None."""
 
     def input(self, image: np.ndarray) -> torch.Tensor:
         """A prepared 28×28 drawing (0-1) as this model's input batch (1, C, H, W)."""
@@ -71,6 +73,31 @@ class DigitModel:
     @torch.no_grad()
     def probabilities(self, image: np.ndarray) -> np.ndarray:
         return predict_probabilities(self.model, self.head, self.input(image))
+
+    def warning(self, image: np.ndarray) -> str | None:
+        """A sentence when the prepared drawing does not look like MNIST's digits."""
+        return unfamiliar_warning(self.model, self.input(image), self.density, image)
+
+
+@torch.no_grad()
+def unfamiliar_warning(model: nn.Module, x: torch.Tensor, density: Any, image: np.ndarray
+                       ) -> str | None:
+    """"This does not look like a handwritten digit: …" when the prepared drawing `image`
+    (model input `x`) has an ink share or penultimate features unlike the training digits
+    (core.novelty); None when it looks like one, or when the model has no summary."""
+    from core.novelty import digit_reason, penultimate
+
+    if density is None:
+        return None
+    was = model.training
+    model.eval()
+    try:
+        features, _ = penultimate(model, x.to(next(model.parameters()).device))
+    finally:
+        model.train(was)
+    reason = digit_reason(density, image, features.cpu().double().numpy())
+    return None if reason is None else (f"This does not look like a handwritten digit: "
+                                        f"{reason}. The answer is a guess.")
 
 
 def check_digit_model(head: Head, input_shape: Sequence[int], class_names: Sequence[str],
@@ -94,6 +121,7 @@ def normalization_of(meta: dict[str, Any]) -> tuple[np.ndarray | None, np.ndarra
 
 def load_digit_model(name: str = DEFAULT_MODEL) -> DigitModel:
     """A shipped model by name, or a .safetensors path; ModelMissing / ConfigError otherwise."""
+    from core import novelty
     from core.model_io import load_model
 
     path = model_path(name)
@@ -102,7 +130,7 @@ def load_digit_model(name: str = DEFAULT_MODEL) -> DigitModel:
     mean, std = normalization_of(meta)
     built.model.eval()
     return DigitModel(built.model, built.head, tuple(meta["input_shape"]), mean, std,
-                      name=path.stem)
+                      name=path.stem, density=novelty.load(path))
 
 
 def model_input(image: np.ndarray, input_shape: Sequence[int] = (1, SIZE, SIZE),

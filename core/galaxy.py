@@ -22,6 +22,8 @@ from core.preprocess import ImageRefused
 from core.sky_files import choose_planes, read_sky_file
 
 DEFAULT_MODEL = "galaxy_cnn"
+NO_OBJECT = ("no object stands out of the sky near its centre (noise, a texture or a flat "
+             "picture), so there is no galaxy to frame")
 GALAXY_SOURCES = ("galaxy_zoo", "galaxy10_sdss", "galaxy10_decals")
 FRAME_SIDE = {"galaxy_zoo": 69, "galaxy10_sdss": 69, "galaxy10_decals": 256}
 """Side of the stored training cut-outs, before a config's crop and resize."""
@@ -65,6 +67,16 @@ class Prediction:
     """(H, W, 3) 0-1: exactly the pixels the network saw, before standardisation."""
     cam: np.ndarray | None = None
     """(H, W) 0-1 Grad-CAM of the top class on `view` (None without convolutions)."""
+    unfamiliar: str | None = None
+    """Why the picture does not look like the training galaxies (core.novelty), or None."""
+
+    @property
+    def warning(self) -> str | None:
+        """The sentence to show with the answer when the picture looks unfamiliar."""
+        if self.unfamiliar is None:
+            return None
+        return (f"This does not look like the galaxies the model was trained on: "
+                f"{self.unfamiliar}. The answer is a guess.")
 
     @property
     def top(self) -> int:
@@ -110,6 +122,8 @@ class GalaxyModel:
     source: str = "galaxy_zoo"
     config: Any = None
     """The RunConfig it was trained with (fine-tuning starts from it)."""
+    density: Any = None
+    """core.novelty.FeatureDensity of its training features (shipped models), or None."""
 
     @property
     def seen_share(self) -> float:
@@ -166,11 +180,28 @@ class GalaxyModel:
         from core.inspection import grad_cam
 
         p = self.probabilities(framed) if frames is None else self.probabilities(frames).mean(0)
+        unfamiliar = self.unfamiliar(framed)
         cam = None
         if with_cam:
             device = next(self.model.parameters()).device
             cam = grad_cam(self.model, self.tensor(framed)[0].to(device), int(np.argmax(p)))
-        return Prediction(p, list(self.class_names), self.view(framed), cam)
+        return Prediction(p, list(self.class_names), self.view(framed), cam, unfamiliar)
+
+    @torch.no_grad()
+    def unfamiliar(self, framed: np.ndarray) -> str | None:
+        """Why one framed picture's features are far from the training galaxies, or None."""
+        from core.novelty import feature_reason, penultimate
+
+        if self.density is None:
+            return None
+        was = self.model.training
+        self.model.eval()
+        try:
+            device = next(self.model.parameters()).device
+            features, _ = penultimate(self.model, self.tensor(framed).to(device))
+        finally:
+            self.model.train(was)
+        return feature_reason(self.density, features.cpu().double().numpy(), "galaxy")
 
 
 def check_galaxy_model(head: Head, input_shape: Sequence[int], class_names: Sequence[str],
@@ -199,14 +230,17 @@ def galaxy_model_from(model: nn.Module, head: Head, config, input_shape: Sequenc
 
 def load_galaxy_model(name: str = DEFAULT_MODEL) -> GalaxyModel:
     """A shipped model by name, or a .safetensors path; ModelMissing / ConfigError otherwise."""
+    from core import novelty
     from core.digits import model_path, normalization_of
     from core.model_io import load_model
 
     path = model_path(name)
     built, meta = load_model(path)
-    return galaxy_model_from(built.model, built.head, meta["config"], meta["input_shape"],
-                             meta["class_names"], normalization_of(meta), name=path.stem,
-                             metrics=meta["metrics"])
+    model = galaxy_model_from(built.model, built.head, meta["config"], meta["input_shape"],
+                              meta["class_names"], normalization_of(meta), name=path.stem,
+                              metrics=meta["metrics"])
+    model.density = novelty.load(path)
+    return model
 
 
 # ----- one file, start to finish ----------------------------------------------------------------
@@ -224,9 +258,13 @@ class GalaxyResult:
     def as_json(self) -> dict[str, Any]:
         if self.prediction is None:
             return {"file": self.file, "error": self.error}
-        return {"file": self.file, "class": self.prediction.label,
-                "confidence": round(self.prediction.confidence, 6),
-                "probabilities": self.prediction.as_dict()}
+        out = {"file": self.file, "class": self.prediction.label,
+               "confidence": round(self.prediction.confidence, 6),
+               "probabilities": self.prediction.as_dict(),
+               "familiar": self.prediction.unfamiliar is None}
+        if self.prediction.warning:
+            out["warning"] = self.prediction.warning
+        return out
 
 
 def prepare_bytes(name: str, data: bytes, frame: int = 69, options: PrepOptions | None = None
@@ -252,6 +290,8 @@ def classify_bytes(name: str, data: bytes, model: GalaxyModel,
     try:
         prepared, kind, planes = prepare_bytes(name, data, model.frame, options)
         prediction = model.predict(prepared.image, with_cam=with_cam, frames=prepared.frames)
+        if prepared.extent is not None and not prepared.extent.found:
+            prediction.unfamiliar = NO_OBJECT
     except (ImageRefused, ValueError) as exc:
         return GalaxyResult(name, error=str(exc))
     except Exception as exc:  # noqa: BLE001 - one odd file must not end the batch
@@ -261,7 +301,8 @@ def classify_bytes(name: str, data: bytes, model: GalaxyModel,
 
 
 def predictions_csv(results: Sequence[GalaxyResult]) -> str:
-    """One row per file: file, class, confidence, a probability column per class, error."""
+    """One row per file: file, class, confidence, a probability column per class, a warning
+    when the picture looks unlike the training galaxies, error."""
     import csv
     import io
 
@@ -272,14 +313,16 @@ def predictions_csv(results: Sequence[GalaxyResult]) -> str:
                 names.append(n)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["file", "class", "confidence", *[f"p_{n}" for n in names], "error"])
+    writer.writerow(["file", "class", "confidence", *[f"p_{n}" for n in names], "warning",
+                     "error"])
     for r in results:
         if r.prediction is None:
-            writer.writerow([r.file, "", "", *[""] * len(names), r.error])
+            writer.writerow([r.file, "", "", *[""] * len(names), "", r.error])
             continue
         p = r.prediction.as_dict()
         writer.writerow([r.file, r.prediction.label, f"{r.prediction.confidence:.4f}",
-                         *[f"{p[n]:.4f}" if n in p else "" for n in names], ""])
+                         *[f"{p[n]:.4f}" if n in p else "" for n in names],
+                         r.prediction.warning or "", ""])
     return out.getvalue()
 
 

@@ -6,6 +6,7 @@ refused with a sentence that names the layer, not a matrix-size traceback from i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ import torch
 from torch import nn
 
 from core.activations import ACTIVATIONS
-from core.errors import ConfigError
+from core.errors import ConfigError, shown
 
 Shape = tuple[int, ...]
 """(features,) for a vector, (channels, height, width) for an image; batch dimension omitted."""
@@ -197,7 +198,7 @@ def validate_layer(index: int, layer: Any) -> None:
     if not isinstance(layer, dict) or "type" not in layer:
         raise ConfigError(f"{where}: each layer needs a type (one of {', '.join(LAYERS)})")
     if not isinstance(layer["type"], str) or layer["type"] not in LAYERS:
-        raise ConfigError(f"{where}: unknown layer type '{layer['type']}' "
+        raise ConfigError(f"{where}: unknown layer type {shown(layer['type'])} "
                           f"(choose from {', '.join(LAYERS)})")
     kind = LAYERS[layer["type"]]
     for key, value in layer.items():
@@ -205,23 +206,27 @@ def validate_layer(index: int, layer: Any) -> None:
             continue
         if key == "trainable":
             if not isinstance(value, bool):
-                raise ConfigError(f"{where}: trainable must be true or false, not {value!r}")
+                raise ConfigError(f"{where}: trainable must be true or false, not "
+                                  f"{shown(value)}")
             continue
         if key not in kind.params:
-            raise ConfigError(f"{where} ({kind.label}): unknown setting '{key}'"
+            raise ConfigError(f"{where} ({kind.label}): unknown setting {shown(key)}"
                               + (f" (allowed: {', '.join(kind.params)})" if kind.params else ""))
         _check_param(f"{where}: {key}", value, kind.params[key])
 
 
 def _check_param(where: str, value: Any, p: Param) -> None:
     if p.choices is not None:
-        if value not in p.choices:
-            raise ConfigError(f"{where} must be one of {', '.join(p.choices)}, not {value!r}")
+        if not isinstance(value, str) or value not in p.choices:
+            raise ConfigError(f"{where} must be one of {', '.join(p.choices)}, not "
+                              f"{shown(value)}")
         return
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{where} must be a number, not {value!r}")
+        raise ConfigError(f"{where} must be a number, not {shown(value)}")
     if p.kind is int and not isinstance(value, int):
-        raise ConfigError(f"{where} must be a whole number, not {value!r}")
+        raise ConfigError(f"{where} must be a whole number, not {shown(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{where} must be a finite number, not {shown(value)}")
     if p.low is not None and value < p.low:
         raise ConfigError(f"{where} must be at least {p.low:g}")
     if p.high is not None and value > p.high:

@@ -84,14 +84,13 @@ def load_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS) -> np.n
 
     from PIL import Image, ImageOps
 
+    from core.safe_files import MAX_PICTURE_BYTES, UnreadableFile, read_regular_file
+
     try:
-        data = source if isinstance(source, bytes) else Path(source).read_bytes()
-    except FileNotFoundError:
-        raise ImageRefused("there is no such file") from None
-    except IsADirectoryError:
-        raise ImageRefused("this is a folder, not an image file") from None
-    except OSError as exc:
-        raise ImageRefused(f"the file cannot be read ({exc.strerror or exc})") from None
+        data = source if isinstance(source, bytes) else read_regular_file(source,
+                                                                          MAX_PICTURE_BYTES)
+    except UnreadableFile as exc:
+        raise ImageRefused(str(exc)) from None
     if not data:
         raise ImageRefused("the file is empty")
     try:

@@ -11,8 +11,8 @@ import json
 from dataclasses import fields
 from typing import Any
 
-from core.config import DatasetConfig, NetworkConfig, RunConfig, TrainingConfig
-from core.errors import ConfigError
+from core.config import DatasetConfig, NetworkConfig, RunConfig, TrainingConfig, parse_json
+from core.errors import ConfigError, shown
 from core.layers import with_defaults
 
 _SECTIONS = {"dataset": DatasetConfig, "network": NetworkConfig, "training": TrainingConfig}
@@ -36,11 +36,7 @@ def decode_layers(text: str) -> list[dict[str, Any]]:
     if text in ("", "none"):
         return []
     if text.startswith("["):
-        try:
-            layers = json.loads(text)
-        except json.JSONDecodeError:
-            raise ConfigError("network.layers in the link is not valid JSON") from None
-        return layers
+        return parse_json(text, "network.layers in the link")
     layers = []
     for i, part in enumerate(text.split(","), start=1):
         bits = part.split(":")
@@ -49,7 +45,8 @@ def decode_layers(text: str) -> list[dict[str, Any]]:
             if len(bits) > 2:
                 layer["pieces"] = int(bits[2])
         except (ValueError, IndexError):
-            raise ConfigError(f"layer {i}: '{part}' in the link is not units:activation") from None
+            raise ConfigError(f"layer {i}: {shown(part)} in the link is not units:activation"
+                              ) from None
         layers.append(layer)
     return layers
 
@@ -95,7 +92,7 @@ def config_from_params(params: dict[str, str]) -> RunConfig | None:
     for key, text in relevant.items():
         section, _, name = key.partition(".")
         if name not in defaults[section]:
-            raise ConfigError(f"the link has an unknown setting '{key}'")
+            raise ConfigError(f"the link has an unknown setting {shown(key)}")
         data[section][name] = _decode_value(key, text, defaults[section][name])
     return RunConfig.from_dict(data)
 
@@ -108,10 +105,7 @@ def _decode_value(key: str, text: str, default: Any) -> Any:
     if text == "none" and default is None:
         return None
     if isinstance(default, dict):
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError:
-            raise ConfigError(f"{key} in the link is not valid JSON") from None
+        value = parse_json(text, f"{key} in the link")
         if not isinstance(value, dict):
             raise ConfigError(f"{key} in the link must be an object")
         return value
@@ -133,7 +127,7 @@ def _decode_value(key: str, text: str, default: Any) -> Any:
         try:
             return float(text)
         except ValueError:
-            raise ConfigError(f"{key} in the link must be a number, not '{text}'") from None
+            raise ConfigError(f"{key} in the link must be a number, not {shown(text)}") from None
     return text
 
 
@@ -141,4 +135,5 @@ def _parse_int(key: str, text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise ConfigError(f"{key} in the link must be a whole number, not '{text}'") from None
+        raise ConfigError(f"{key} in the link must be a whole number, not {shown(text)}"
+                          ) from None

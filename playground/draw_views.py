@@ -51,6 +51,8 @@ class Reader:
     note: str = ""
     config: Any = None
     """The run config it was trained with (for exporting a fine-tuned copy)."""
+    density: Any = None
+    """core.novelty.FeatureDensity of the model's training digits (shipped models)."""
 
     def guarded(self):
         return self.lock if self.lock is not None else contextlib.nullcontext()
@@ -65,6 +67,13 @@ class Reader:
 
         with self.guarded():
             return predict_probabilities(self.model, self.head, self.input(image))
+
+    def warning(self, image: np.ndarray) -> str | None:
+        """A sentence when the drawing does not look like MNIST's digits (core.novelty)."""
+        from core.digits import unfamiliar_warning
+
+        with self.guarded():
+            return unfamiliar_warning(self.model, self.input(image), self.density, image)
 
 
 # ----- which models -----------------------------------------------------------------------------
@@ -128,6 +137,7 @@ def session_digit_job(jobs) -> Any | None:
 
 
 def reader_from_shipped(choice: Choice) -> Reader:
+    from core import novelty
     from core.digits import normalization_of
 
     mtime = choice.path.stat().st_mtime
@@ -135,7 +145,8 @@ def reader_from_shipped(choice: Choice) -> Reader:
     mean, std = normalization_of(loaded.meta)
     reader = Reader(choice.key, choice.label, loaded.built.model, loaded.built.head,
                     tuple(loaded.meta["input_shape"]), mean, std, loaded.built.summary,
-                    loaded.lock, config=loaded.meta["config"])
+                    loaded.lock, config=loaded.meta["config"],
+                    density=novelty.load(choice.path))
     _warmed_up(str(choice.path), mtime, reader)
     return reader
 

@@ -18,7 +18,7 @@ from core.export import (
     training_script,
 )
 from core.export.script import SCRIPT_DATASETS
-from playground.text import literal
+from playground.literal import literal
 
 
 def table_file_name(dataset) -> str | None:

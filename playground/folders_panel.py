@@ -8,8 +8,8 @@ import streamlit as st
 from core.data import folders as fd
 from core.data.download import cache_dir
 from core.errors import ConfigError
+from playground.literal import literal
 from playground.state import bind, bind_value, canonical, widget_key
-from playground.text import literal
 
 SIDES = [8, 16, 24, 28, 32, 48, 64, 96, 128]
 LIMITS = (f"One folder per class (any names; one wrapping folder is fine), JPEG, PNG, TIFF, "

@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from playground import galaxy_views as gv
+from playground.literal import literal
 
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
 
@@ -86,7 +87,7 @@ def tune_panel(page: str, model, chosen: str, options) -> None:
     if upload:
         folders = read_zip(page, upload[0][1], base, options)
         if isinstance(folders, str):
-            st.error(folders, icon=":material/folder_off:")
+            st.error(literal(folders), icon=":material/folder_off:")
         else:
             counts = folders.counts()
             left, right = st.columns([1, 1.2])
@@ -108,7 +109,7 @@ def tune_panel(page: str, model, chosen: str, options) -> None:
                 error = start_job(page, {"base": base, "folders": folders, "freeze": freeze,
                                          "epochs": epochs, "lr": float(lr)})
                 if error:
-                    st.error(error, icon=":material/block:")
+                    st.error(literal(error), icon=":material/block:")
     job = session_jobs().get(gv.TUNE_JOB)
     if job is None:
         return
@@ -116,8 +117,8 @@ def tune_panel(page: str, model, chosen: str, options) -> None:
     frozen = sum(p.numel() for p in job.model.parameters() if not p.requires_grad)
     trainable = sum(p.numel() for p in job.model.parameters() if p.requires_grad)
     source = st.session_state[_key(page, "recipe")]["base"].name
-    st.caption(f"Fine-tuning {gv.iv.pretty_name(source)} on "
-               f"{', '.join(job.dataset.class_names)}: {trainable:,} weights learn, "
+    st.caption(f"Fine-tuning {literal(gv.iv.pretty_name(source))} on "
+               f"{literal(', '.join(job.dataset.class_names))}: {trainable:,} weights learn, "
                f"{frozen:,} stay as trained (frozen).")
     control_bar(gv.TUNE_JOB, job.config, reset=lambda: _reset(page))
     outcome_message(job)

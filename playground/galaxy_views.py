@@ -12,6 +12,7 @@ import numpy as np
 import streamlit as st
 
 from playground import inspect_views as iv
+from playground.literal import literal
 
 SESSION_JOB = "images"
 """The Images page's job: a galaxy model trained there can classify here."""
@@ -237,9 +238,11 @@ def result_rows(results) -> list[dict[str, Any]]:
                          "note": r.error})
             continue
         p = r.prediction
+        note = ", ".join(f"{n} {v:.0%}" for n, v in p.as_dict().items())
+        if p.unfamiliar:
+            note = f"unlike the training galaxies ({p.unfamiliar}); {note}"
         rows.append({"picture": thumbnail_uri(brighten(p.view)), "file": r.file,
-                     "class": p.label, "confidence": p.confidence,
-                     "note": ", ".join(f"{n} {v:.0%}" for n, v in p.as_dict().items())})
+                     "class": p.label, "confidence": p.confidence, "note": note})
     return rows
 
 
@@ -341,17 +344,20 @@ def detail_view(result, model, true_class: str | None = None) -> None:
     left, middle, right = st.columns([1.25, 1, 1.3], gap="medium")
     with left:
         st.image(preview(prepared, model.seen_share), width="stretch",
-                 caption=f"{result.file} · {result.kind} — blue: the frame, matched to the "
+                 caption=f"{literal(result.file)} · {result.kind} — blue: the frame, matched "
+                         "to the "
                          "training cut-outs; amber: the part the network sees")
     with middle:
         size = f"{p.view.shape[1]}×{p.view.shape[0]}"
         st.image(enlarge(brighten(p.view)), width="stretch",
                  caption=f"What the network gets: {size} pixels (brightened to show)")
         st.image(enlarge(cam_overlay(p.view, p.cam)), width="stretch",
-                 caption=f"Grad-CAM: the pixels that pushed it towards “{p.label}”")
+                 caption=f"Grad-CAM: the pixels that pushed it towards “{literal(p.label)}”")
     with right:
-        st.markdown(f"### {p.label} · {p.confidence:.0%}")
-        st.write(p.description)
+        st.markdown(f"### {literal(p.label)} · {p.confidence:.0%}")
+        if p.warning:
+            st.warning(p.warning, icon=":material/report:")
+        st.markdown(literal(p.description))
         names = list(p.class_names)
         truth = names.index(true_class) if true_class in names else None
         st.altair_chart(ic.probability_chart(p.probabilities, names, true_class=truth),
@@ -359,6 +365,6 @@ def detail_view(result, model, true_class: str | None = None) -> None:
         if true_class is not None:
             verdict = "right" if true_class == p.label else "wrong"
             st.caption(f"A held-out test galaxy that Galaxy Zoo volunteers called "
-                       f"**{true_class}**: the network is {verdict}.")
+                       f"**{literal(true_class)}**: the network is {verdict}.")
         for note in prepared.notes:
             st.caption(f"• {note}")

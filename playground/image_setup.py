@@ -84,4 +84,4 @@ def default_image_config(name: str = "mnist") -> RunConfig:
     if name == "folders":  # no zip yet: valid once the user uploads one
         return RunConfig(DatasetConfig(**data["dataset"]), NetworkConfig(**data["network"]),
                          TrainingConfig(**data["training"]))
-    return RunConfig.from_dict(data)
+    return RunConfig.from_dict(data, resources=False)  # the page says when it is too big

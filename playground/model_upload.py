@@ -13,7 +13,7 @@ import streamlit as st
 from core.data.download import cache_dir
 from core.errors import ConfigError
 from core.model_upload import MAX_MODEL_BYTES, load_uploaded_model, save_uploaded_model
-from playground.text import literal
+from playground.literal import literal
 
 Check = Callable[[Any, dict[str, Any]], None]
 """(built model, metadata) -> None, or ConfigError saying why this page cannot use it."""

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.config import RunConfig
+from core.config import MAX_CONFIG_BYTES, RunConfig
 from core.errors import ConfigError
+from playground.literal import literal
 from playground.state import load_config
-
-MAX_CONFIG_BYTES = 256 * 1024
+from playground.widgets import fits_playground
 
 
 def share_panel(page: str, config: RunConfig | None) -> None:
@@ -38,7 +38,7 @@ def share_panel(page: str, config: RunConfig | None) -> None:
             st.session_state.pop("_config_upload_error", None)
             st.rerun()
     if st.session_state.get("_config_upload_error"):
-        st.error(st.session_state["_config_upload_error"])
+        st.error(literal(st.session_state["_config_upload_error"]), icon=":material/block:")
 
 
 def apply_uploaded_config(page: str, raw: bytes) -> str | None:
@@ -51,12 +51,12 @@ def apply_uploaded_config(page: str, raw: bytes) -> str | None:
         return "That file is not a text (JSON) file."
     except ConfigError as exc:
         return f"That config cannot be used: {exc}"
-    from core.data import TOY_DATASETS
+    problem = fits_playground(config)
+    if problem:
+        return f"That config cannot be used: {problem}."
     from core.data.base import TABLE
     from core.data.tables import browser_may_read
 
-    if config.dataset.name not in (*TOY_DATASETS, TABLE):
-        return f"That config is for the {config.dataset.name} dataset, not a 2-D playground one."
     if config.dataset.name == TABLE and not browser_may_read(config.dataset.path or ""):
         return ("That config names a CSV file that is not on this server; choose "
                 "'Your own table (CSV)' and upload the file.")

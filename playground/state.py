@@ -45,10 +45,13 @@ def load_config(page: str, config: RunConfig | dict[str, Any]) -> None:
 
 
 def init_config(page: str, presets: dict[str, Any], default_preset: str,
-                use_url: bool = True) -> str | None:
+                use_url: bool = True,
+                fits: Callable[[RunConfig], str | None] | None = None) -> str | None:
     """First run of a session: take the config from the link (or `?preset=`), else the default.
 
-    Returns a message when the link was unusable (shown to the user, defaults loaded instead).
+    Returns a message when the link was unusable (shown to the user, defaults loaded instead);
+    `fits` says why a valid config is still one the page's widgets cannot show. The message
+    quotes the link's values: show it with playground.literal.literal.
     """
     if _config_key(page) in st.session_state:
         return None
@@ -60,7 +63,11 @@ def init_config(page: str, presets: dict[str, Any], default_preset: str,
             config = presets[params["preset"]]
         else:
             config = config_from_params(params)
+            problem = fits(config) if fits is not None and config is not None else None
+            if problem:
+                raise ConfigError(problem)
     except ConfigError as exc:
+        config = None
         message = f"This link's configuration could not be used ({exc}); showing the default."
     load_config(page, config if config is not None else presets[default_preset])
     return message

@@ -25,8 +25,8 @@ from core.data.tables import (
     read_table,
     save_upload,
 )
+from playground.literal import literal
 from playground.state import bind, bind_value, canonical, widget_key
-from playground.text import literal
 
 UPLOAD = "upload"
 LIMITS = (f"Limits: {MAX_FILE_BYTES / 1e6:,.0f} MB, {MAX_ROWS:,} rows (every point is drawn "

@@ -14,6 +14,7 @@ from core.activations import ACTIVATIONS
 from core.data import FEATURES, TOY_DATASETS
 from core.data.base import TABLE
 from core.initializers import INITIALIZERS
+from core.layers import LAYERS
 from core.losses import LOSSES, REGRESSION_LOSSES
 from core.optimizers import OPTIMIZERS
 from playground.state import bind, bind_value, canonical, widget_key
@@ -23,6 +24,23 @@ LEARNING_RATES = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0,
 REGULARIZATION = [0.0, 1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0]
 BATCH_SIZES = [1, 2, 4, 5, 8, 10, 16, 20, 25, 32, 50, 64, 100, 128, 250, 500, 1000]
 MAX_HIDDEN_LAYERS = 32
+
+
+def fits_playground(config: Any) -> str | None:
+    """Why the Playground's widgets cannot show a (valid) config from a link or a file — an
+    image dataset, more hidden layers than the editor holds, a layer that is not dense — or
+    None. Said plainly instead of silently dropping layers or blaming a setting."""
+    data, layers = config.dataset, config.network.layers
+    if data.name not in (*TOY_DATASETS, TABLE):
+        return f"it is for the {data.name} dataset, not a 2-D playground one"
+    if len(layers) > MAX_HIDDEN_LAYERS:
+        return (f"it has {len(layers):,} hidden layers; the Playground holds at most "
+                f"{MAX_HIDDEN_LAYERS}")
+    for i, layer in enumerate(layers, start=1):
+        if layer["type"] != "dense":
+            return (f"layer {i} is a {LAYERS[layer['type']].label} layer; the Playground's "
+                    "hidden layers are dense (Train on images has the others)")
+    return None
 
 
 def with_value(options: list, value: Any) -> list:

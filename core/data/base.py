@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
-from core.errors import ConfigError
+from core.errors import ConfigError, shown
 
 TABLE = "csv"
 """dataset.name of your own table (a CSV file or a built-in one): core.data.tables."""
@@ -83,7 +83,7 @@ def validate_dataset(config) -> None:
     elif config.name in IMAGE_SOURCES:
         validate_image(config)
         return
-    raise ConfigError(f"dataset.name: unknown dataset '{config.name}' "
+    raise ConfigError(f"dataset.name: unknown dataset {shown(config.name)} "
                       f"(choose from {', '.join(_loaders())})")
 
 

@@ -20,7 +20,7 @@ from torch.nn import functional as F
 
 from core.data.base import Dataset
 from core.data.download import DatasetUnavailable, Progress, RemoteFile, fetch, find_local
-from core.errors import ConfigError
+from core.errors import ConfigError, shown
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,11 @@ class ImageSource:
     tasks: dict[str, Task] = field(default_factory=dict)
     flips_allowed: bool = True
     remote: RemoteFile | None = None
+    stored: tuple[int, int, int, int] | None = None
+    """(images, height, width, channels) as stored, all splits together: the resource estimate
+    (core.budget) needs them before anything is read."""
+    official_test: int = 0
+    """Images in the source's own test split (0: a test split is drawn with test_fraction)."""
 
 
 MNIST_REMOTE = RemoteFile(
@@ -126,11 +131,12 @@ IMAGE_SOURCES: dict[str, ImageSource] = {
     "mnist": ImageSource(
         "MNIST handwritten digits",
         "70,000 handwritten digits, 28×28 grey (60,000 train, 10,000 test).",
-        _load_mnist, _DIGIT_TASK, flips_allowed=False, remote=MNIST_REMOTE),
+        _load_mnist, _DIGIT_TASK, flips_allowed=False, remote=MNIST_REMOTE,
+        stored=(70_000, 28, 28, 1), official_test=10_000),
     "digits": ImageSource(
         "8×8 digits (scikit-learn, offline)",
         "1,797 tiny 8×8 digits bundled with scikit-learn: always available, no download.",
-        _load_digits, _DIGIT_TASK, flips_allowed=False),
+        _load_digits, _DIGIT_TASK, flips_allowed=False, stored=(1_797, 8, 8, 1)),
     "galaxy_zoo": ImageSource(
         "Galaxy Zoo 1 (SDSS)",
         "6,664 SDSS galaxies, 69×69 gri colour, with Galaxy Zoo 1 volunteer classes; "
@@ -143,7 +149,8 @@ IMAGE_SOURCES: dict[str, ImageSource] = {
          "all": Task("all 6 Galaxy Zoo 1 classes",
                      {"elliptical": (0,), "spiral (clockwise)": (1,),
                       "spiral (anticlockwise)": (2,), "edge-on": (3,), "don't know": (4,),
-                      "merger": (5,)})}),
+                      "merger": (5,)})},
+        stored=(6_664, 69, 69, 3)),
     "galaxy10_sdss": ImageSource(
         "Galaxy10 SDSS (download, 200 MB)",
         "21,785 SDSS galaxies, 69×69, in 10 Galaxy Zoo 2 classes (astroNN).",
@@ -159,7 +166,7 @@ IMAGE_SOURCES: dict[str, ImageSource] = {
              "edge-on, rounded bulge": (4,), "edge-on, boxy bulge": (5,),
              "edge-on, no bulge": (6,), "spiral, tight": (7,), "spiral, medium": (8,),
              "spiral, loose": (9,)})},
-        remote=GALAXY10_SDSS_REMOTE),
+        remote=GALAXY10_SDSS_REMOTE, stored=(21_785, 69, 69, 3)),
     "galaxy10_decals": ImageSource(
         "Galaxy10 DECaLS (download, 2.7 GB)",
         "17,736 DECaLS galaxies, 256×256, in 10 classes (astroNN); resized on loading.",
@@ -174,7 +181,7 @@ IMAGE_SOURCES: dict[str, ImageSource] = {
              "in-between smooth": (3,), "cigar smooth": (4,), "barred spiral": (5,),
              "unbarred tight spiral": (6,), "unbarred loose spiral": (7,),
              "edge-on, no bulge": (8,), "edge-on, with bulge": (9,)})},
-        remote=GALAXY10_DECALS_REMOTE),
+        remote=GALAXY10_DECALS_REMOTE, stored=(17_736, 256, 256, 3)),
 }
 DEFAULT_TASK = {"mnist": "digits", "digits": "digits", "galaxy_zoo": "morphology",
                 "galaxy10_sdss": "morphology", "galaxy10_decals": "morphology"}
@@ -184,10 +191,10 @@ AUGMENTATIONS = ("shift", "rotation", "scale", "flip", "brightness", "noise")
 
 def validate_image(config) -> None:
     source = IMAGE_SOURCES[config.name]
-    task = config.task or DEFAULT_TASK[config.name]
-    if task not in source.tasks:
+    task = DEFAULT_TASK[config.name] if config.task is None else config.task
+    if not isinstance(task, str) or task not in source.tasks:
         raise ConfigError(f"dataset.task for {config.name} must be one of "
-                          f"{', '.join(source.tasks)}, not {task!r}")
+                          f"{', '.join(source.tasks)}, not {shown(task)}")
     validate_image_common(config, source.flips_allowed)
 
 
@@ -196,28 +203,29 @@ def validate_image_common(config, flips_allowed: bool = True) -> None:
     if config.subset is not None and (not isinstance(config.subset, int)
                                       or isinstance(config.subset, bool) or config.subset < 20):
         raise ConfigError(f"dataset.subset must be a whole number of at least 20 images, or "
-                          f"null for all, not {config.subset!r}")
+                          f"null for all, not {shown(config.subset)}")
     for name, value in (("val_fraction", config.val_fraction),
                         ("test_fraction", config.test_fraction)):
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 0.5:
-            raise ConfigError(f"dataset.{name} must be between 0 and 0.5, not {value!r}")
-    if config.normalization not in NORMALIZATIONS:
+            raise ConfigError(f"dataset.{name} must be between 0 and 0.5, not {shown(value)}")
+    if not isinstance(config.normalization, str) or config.normalization not in NORMALIZATIONS:
         raise ConfigError(f"dataset.normalization must be one of {', '.join(NORMALIZATIONS)}, "
-                          f"not {config.normalization!r}")
-    if config.image_size is not None and (not isinstance(config.image_size, int)
-                                          or not 8 <= config.image_size <= 256):
+                          f"not {shown(config.normalization)}")
+    size = config.image_size
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool)
+                             or not 8 <= size <= 256):
         raise ConfigError(f"dataset.image_size must be between 8 and 256 pixels, or null, not "
-                          f"{config.image_size!r}")
+                          f"{shown(size)}")
     crop = config.crop
     if crop is not None and (not isinstance(crop, int) or isinstance(crop, bool)
                              or not 8 <= crop <= 256):
         raise ConfigError(f"dataset.crop must be between 8 and 256 pixels, or null, not "
-                          f"{config.crop!r}")
+                          f"{shown(config.crop)}")
     if not isinstance(config.augment, dict):
         raise ConfigError("dataset.augment must be an object such as {\"shift\": 2}")
     for key, value in config.augment.items():
         if key not in AUGMENTATIONS:
-            raise ConfigError(f"dataset.augment: unknown augmentation '{key}' "
+            raise ConfigError(f"dataset.augment: unknown augmentation {shown(key)} "
                               f"(choose from {', '.join(AUGMENTATIONS)})")
         if key == "flip":
             if value and not flips_allowed:
@@ -227,7 +235,7 @@ def validate_image_common(config, flips_allowed: bool = True) -> None:
         limit = {"shift": 8, "rotation": 180, "scale": 0.5, "brightness": 0.9, "noise": 0.5}[key]
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= limit:
             raise ConfigError(f"dataset.augment.{key} must be between 0 and {limit:g}, "
-                              f"not {value!r}")
+                              f"not {shown(value)}")
 
 
 def _apply_task(x: np.ndarray, y: np.ndarray, task: Task) -> tuple[np.ndarray, np.ndarray]:
@@ -267,9 +275,11 @@ def _to_tensor(x: np.ndarray, size: int | None, crop: int | None = None) -> torc
     x = central_crop(x, crop)
     t = torch.from_numpy(np.ascontiguousarray(x)).permute(0, 3, 1, 2).float().div_(255.0)
     if size is not None and t.shape[-1] != size:
-        out = [F.interpolate(t[i:i + 1024], size=(size, size), mode="bilinear",
-                             antialias=True, align_corners=False) for i in range(0, len(t), 1024)]
-        t = torch.cat(out).clamp_(0, 1)
+        out = t.new_empty((len(t), t.shape[1], size, size))  # filled in place: no second copy
+        for i in range(0, len(t), 1024):
+            out[i:i + 1024] = F.interpolate(t[i:i + 1024], size=(size, size), mode="bilinear",
+                                            antialias=True, align_corners=False)
+        t = out.clamp_(0, 1)
     return t
 
 
@@ -307,7 +317,8 @@ def images_to_dataset(config, x_train: np.ndarray, y_train: np.ndarray,
     if config.normalization == "standardize":
         mean = xt.mean(dim=(0, 2, 3), keepdim=True)
         std = xt.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-6)
-        xt, xv, xs = ((a - mean) / std for a in (xt, xv, xs))
+        for a in (xt, xv, xs):  # in place: the fresh tensors above are this function's own
+            a.sub_(mean).div_(std)
     dataset = Dataset(
         name=config.name, task="classification",
         x_train=xt, y_train=torch.from_numpy(y_train[train]),

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from core.data.base import Dataset
-from core.errors import ConfigError
+from core.errors import ConfigError, shown
 
 DOMAIN = (-6.0, 6.0)
 RADIUS = 5.0
@@ -60,14 +60,15 @@ def validate_toy(config) -> None:
     for name, value, low, high in (("samples", config.samples, 4, 20_000),
                                    ("seed", config.seed, 0, 2**31 - 1)):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"dataset.{name} must be a whole number, not {value!r}")
+            raise ConfigError(f"dataset.{name} must be a whole number, not {shown(value)}")
         if not low <= value <= high:
-            raise ConfigError(f"dataset.{name} must be between {low:,} and {high:,}, not {value:,}")
+            raise ConfigError(f"dataset.{name} must be between {low:,} and {high:,}, not "
+                              f"{shown(value)}")
     for name, value, low, high in (("noise", config.noise, 0.0, 1.0),
                                    ("train_fraction", config.train_fraction, 0.05, 0.95)):
         number = isinstance(value, int | float) and not isinstance(value, bool)
         if not number or not math.isfinite(value):
-            raise ConfigError(f"dataset.{name} must be a number, not {value!r}")
+            raise ConfigError(f"dataset.{name} must be a number, not {shown(value)}")
         if not low <= value <= high:
             raise ConfigError(f"dataset.{name} must be between {low:g} and {high:g}, not {value:g}")
     classes = config.classes
@@ -76,12 +77,12 @@ def validate_toy(config) -> None:
         if toy.max_classes == 2:
             raise ConfigError(f"dataset.classes: '{config.name}' always has 2 classes")
         raise ConfigError(f"dataset.classes for '{config.name}' must be between 2 and "
-                          f"{toy.max_classes}, not {classes!r}")
+                          f"{toy.max_classes}, not {shown(classes)}")
     if not isinstance(config.features, list) or not config.features:
         raise ConfigError("dataset.features: choose at least one input feature")
     for name in config.features:
         if not isinstance(name, str) or name not in FEATURES:
-            raise ConfigError(f"dataset.features: unknown feature '{name}' "
+            raise ConfigError(f"dataset.features: unknown feature {shown(name)} "
                               f"(choose from {', '.join(FEATURES)})")
         if FEATURES[name][1] >= toy.dims:
             raise ConfigError(f"dataset.features: '{FEATURES[name][0]}' needs a second "

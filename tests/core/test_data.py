@@ -106,7 +106,7 @@ def test_an_unknown_dataset_name_is_refused(name):
     with pytest.raises(ConfigError) as err:
         load_dataset(DatasetConfig(name=name))
     assert str(err.value).startswith(
-        f"dataset.name: unknown dataset '{name}' (choose from circle, xor, gauss, spiral, moons, "
+        f"dataset.name: unknown dataset {name!r} (choose from circle, xor, gauss, spiral, moons, "
         "sin, plane, bumps")
 
 

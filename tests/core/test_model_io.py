@@ -67,7 +67,8 @@ def test_a_random_file_is_not_a_model(tmp_path):
 def test_a_missing_file_is_not_a_model(tmp_path):
     with pytest.raises(ConfigError) as err:
         read_metadata(tmp_path / "absent.safetensors")
-    assert "is not a model file this playground saved" in str(err.value)
+    assert str(err.value) == (f"{tmp_path / 'absent.safetensors'} cannot be used as a model "
+                              "file: there is no such file")
 
 
 def test_a_foreign_safetensors_file_is_not_a_model(tmp_path):
