@@ -56,7 +56,10 @@ def augmentation_panel(page: str) -> None:
               "rotation": (0, 180, 5, "Random rotation (degrees)"),
               "scale": (0.0, 0.5, 0.05, "Random zoom (± share)"),
               "brightness": (0.0, 0.5, 0.05, "Brightness change (±)"),
-              "noise": (0.0, 0.3, 0.01, "Pixel noise (std)")}
+              "noise": (0.0, 0.3, 0.01, "Pixel noise (std)"),
+              "stretch": (0.0, 1.0, 0.05, "Display stretch change (±, log)"),
+              "colour": (0.0, 1.0, 0.05, "Colour scheme change"),
+              "blur": (0.0, 2.0, 0.1, "Blur / sharpen (σ, pixels)")}
     for name in AUGMENTATIONS:
         if name == "flip":
             on = bind_value(page, "aug.flip", bool(aug.get("flip")) and flips, st.checkbox,
