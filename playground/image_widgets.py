@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.data.images import AUGMENTATIONS, DEFAULT_TASK, IMAGE_SOURCES, NORMALIZATIONS
-from playground.image_setup import STARTER_FOR, STARTERS, default_image_config
+from playground.image_setup import LESSON_NOTES, STARTER_FOR, STARTERS, default_image_config
 from playground.stack_editor import set_layers
 from playground.state import bind, bind_value, canonical, load_config, widget_key
 
@@ -27,6 +27,8 @@ def dataset_panel(page: str) -> None:
                  help="Switching the dataset loads its starter network and settings.")
     source = IMAGE_SOURCES[data["name"]]
     st.caption(source.description)
+    if data["name"] in LESSON_NOTES:
+        st.caption(f"**What to watch:** {LESSON_NOTES[data['name']]}")
     if len(source.tasks) > 1:
         data["task"] = data["task"] or DEFAULT_TASK[data["name"]]
         bind(page, "dataset", "task", st.selectbox, "Task", list(source.tasks),
