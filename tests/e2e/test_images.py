@@ -1,4 +1,4 @@
-"""Image training in the real browser: a LeNet-like CNN on 2,000 MNIST digits for one epoch,
+"""Image training in the real browser: a LeNet-like CNN on 20,000 MNIST digits for one epoch,
 then the Feature maps page for a chosen digit. Needs the real MNIST (PLAYGROUND_DATA_DIR)."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def test_train_cnn_on_mnist_subset_shows_accuracy_and_confusion(app_server: str,
                                                                  page: Page) -> None:
     open_app(page, app_server, "images", timeout_ms=SLOW_MS)
     wait_for_text(page, "Layers, shapes and parameters", timeout_ms=SLOW_MS)
-    expect(page.get_by_text("1,800 training · 200 validation")).to_be_visible()
+    expect(page.get_by_text("18,000 training · 2,000 validation")).to_be_visible()
     epochs = page.get_by_label("Epochs")
     epochs.fill("1")
     epochs.press("Enter")
@@ -39,7 +39,7 @@ def test_train_cnn_on_mnist_subset_shows_accuracy_and_confusion(app_server: str,
                                                             timeout=SLOW_MS)
     wait_for_text(page, "Finished 1 epoch", timeout_ms=SLOW_MS)
     accuracy = float(_metric(page, "Validation accuracy").rstrip("%"))
-    assert accuracy > 50.0, f"one epoch of LeNet on 1,800 digits reached only {accuracy}%"
+    assert accuracy > 50.0, f"one epoch of LeNet on 18,000 digits reached only {accuracy}%"
     expect(page.get_by_text("predicted class")).to_be_visible()  # the confusion matrix axis
     expect(page.get_by_text("Current mistakes")).to_be_visible()
     page.screenshot(path=str(Path("tests/artifacts/images-trained.png")), full_page=True)
