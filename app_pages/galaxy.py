@@ -102,6 +102,8 @@ except Exception as exc:  # noqa: BLE001 - a broken model file must not take the
 card = gv.card_line(model)
 if card:
     st.caption(card)
+for note in gv.unreliable_notes(model).values():
+    st.warning(note, icon=":material/warning:")
 
 classify_tab, tune_tab = st.tabs([":material/travel_explore: Classify",
                                   ":material/school: Fine-tune on your own classes"])

@@ -1,6 +1,7 @@
 """Headless command line over the same config and job the pages use.
 
     python -m core train CONFIG.json [--out MODEL.safetensors] [--epochs N] [--progress]
+                                     [--init-from PRETRAINED.safetensors]
     python -m core lr-find CONFIG.json [--steps N] [--start-lr A] [--end-lr B]
     python -m core predict-digit IMAGE... [--model NAME]
     python -m core predict-galaxy FILE... [--model NAME] [--framing auto|galaxy_zoo|full|manual]
@@ -88,7 +89,17 @@ def train(args: argparse.Namespace) -> int:
             config.training.epochs = args.epochs
             config.validate()
         BUDGET.configure(reserve=0)
-        job = Job(config)
+        warm = None
+        if args.init_from:
+            from safetensors.torch import load_file
+
+            from core.model_io import read_metadata
+
+            read_metadata(args.init_from)  # a model this playground saved, or a plain refusal
+            warm = load_file(args.init_from)
+        job = Job(config, warm_start=warm)
+        if warm is not None and not job.warm_started:
+            return _fail(f"{args.init_from} shares no layer with this config's network")
     except ConfigError as exc:
         return _fail(str(exc))
 
@@ -132,7 +143,8 @@ def train(args: argparse.Namespace) -> int:
                input_shape=tuple(job.dataset.input_shape), task=job.dataset.task,
                metrics={k: v for k, v in last.items() if k != "lr"},
                extra={"trained_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-                      "outcome": job.outcome, **_normalization(job.dataset)})
+                      "outcome": job.outcome, **_normalization(job.dataset),
+                      **({"init_from": Path(args.init_from).name} if args.init_from else {})})
     _line({"event": "end", **(job.outcome or {}), **final, "model": str(out)})
     return EXIT_DIVERGED if job.state == "diverged" else (1 if job.state == "error" else 0)
 
@@ -259,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="where to save the model (default runs/<config>.safetensors)")
     p.add_argument("--epochs", type=int, help="override training.epochs")
     p.add_argument("--progress", action="store_true", help="also print in-epoch progress lines")
+    p.add_argument("--init-from", help="start from this saved model's weights (fine-tuning): "
+                                       "every layer whose name and shape match")
     p.set_defaults(func=train)
     p = sub.add_parser("lr-find", help="learning-rate range test (Smith 2017) on a run config")
     p.add_argument("config", help="run-config JSON (see README)")

@@ -67,6 +67,8 @@ class Prediction:
     """(H, W, 3) 0-1: exactly the pixels the network saw, before standardisation."""
     cam: np.ndarray | None = None
     """(H, W) 0-1 Grad-CAM of the top class on `view` (None without convolutions)."""
+    unsure_below: float | None = None
+    """Below this calibrated confidence the call is "unsure" (from the model's card)."""
     unfamiliar: str | None = None
     """Why the picture does not look like the training galaxies (core.novelty), or None."""
 
@@ -93,6 +95,25 @@ class Prediction:
     @property
     def description(self) -> str:
         return describe(self.label)
+
+    @property
+    def runner_up(self) -> int:
+        return int(np.argsort(self.probabilities)[-2]) if len(self.probabilities) > 1 else self.top
+
+    @property
+    def runner_up_label(self) -> str:
+        return self.class_names[self.runner_up]
+
+    @property
+    def unsure(self) -> bool:
+        return self.unsure_below is not None and self.confidence < self.unsure_below
+
+    @property
+    def verdict(self) -> str:
+        """The call in words: the class, or "unsure: A or B" below the threshold."""
+        if self.unsure:
+            return f"unsure: {self.label} or {self.runner_up_label}"
+        return self.label
 
     def as_dict(self) -> dict[str, float]:
         return {name: round(float(p), 6)
@@ -122,6 +143,14 @@ class GalaxyModel:
     source: str = "galaxy_zoo"
     config: Any = None
     """The RunConfig it was trained with (fine-tuning starts from it)."""
+    temperature: float = 1.0
+    """Calibration: logits are divided by it (fitted on the validation split, see
+    core.galaxy_eval); 1 for an uncalibrated model."""
+    views: int = 1
+    """Test-time averaging: the logits are averaged over this many rotations by 90° (1, 2 or
+    4; 2 is 0° and 180°), as Dieleman et al. (2015) averaged rotated views."""
+    unsure_below: float | None = None
+    """Calibrated confidence below which the page says "unsure" (None: never)."""
     density: Any = None
     """core.novelty.FeatureDensity of its training features (shipped models), or None."""
 
@@ -159,18 +188,28 @@ class GalaxyModel:
         return x
 
     @torch.no_grad()
-    def probabilities(self, framed: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
-        """(N, classes) for a stack of framed pictures (or (classes,) for one)."""
-        single = np.asarray(framed).ndim == 3
+    def logits(self, framed: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
+        """(N, classes) raw outputs, averaged over the model's views, before calibration."""
         was = self.model.training
         self.model.eval()
+        turns = {1: (0,), 2: (0, 2), 4: (0, 1, 2, 3)}[self.views]
         try:
             device = next(self.model.parameters()).device
-            out = [self.head.probabilities(self.model(batch.to(device))).cpu()
-                   for batch in self.tensor(framed).split(256)]
+            out = []
+            for batch in self.tensor(framed).split(512):
+                batch = batch.to(device)
+                out.append(torch.stack([self.model(torch.rot90(batch, k, dims=(2, 3)))
+                                        for k in turns]).mean(0).cpu())
         finally:
             self.model.train(was)
-        p = torch.cat(out).numpy().astype(np.float64)
+        return torch.cat(out).numpy().astype(np.float64)
+
+    def probabilities(self, framed: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
+        """(N, classes) calibrated probabilities for a stack of framed pictures (or (classes,)
+        for one)."""
+        single = np.asarray(framed).ndim == 3
+        z = torch.from_numpy(self.logits(framed) / self.temperature)
+        p = self.head.probabilities(z).numpy().astype(np.float64)
         return p[0] if single else p
 
     def predict(self, framed: np.ndarray, with_cam: bool = True,
@@ -185,7 +224,8 @@ class GalaxyModel:
         if with_cam:
             device = next(self.model.parameters()).device
             cam = grad_cam(self.model, self.tensor(framed)[0].to(device), int(np.argmax(p)))
-        return Prediction(p, list(self.class_names), self.view(framed), cam, unfamiliar)
+        return Prediction(p, list(self.class_names), self.view(framed), cam,
+                          unsure_below=self.unsure_below, unfamiliar=unfamiliar)
 
     @torch.no_grad()
     def unfamiliar(self, framed: np.ndarray) -> str | None:
@@ -215,7 +255,8 @@ def check_galaxy_model(head: Head, input_shape: Sequence[int], class_names: Sequ
 
 def galaxy_model_from(model: nn.Module, head: Head, config, input_shape: Sequence[int],
                       class_names: Sequence[str], normalization: tuple[Any, Any] = (None, None),
-                      *, name: str = "", metrics: dict[str, Any] | None = None) -> GalaxyModel:
+                      *, name: str = "", metrics: dict[str, Any] | None = None,
+                      calibration: dict[str, Any] | None = None) -> GalaxyModel:
     """Wrap a trained network (shipped, trained on the Images page, or fine-tuned)."""
     check_galaxy_model(head, input_shape, class_names, name or "this model")
     mean, std = (None if v is None else np.asarray(torch.as_tensor(v).flatten(),
@@ -223,9 +264,12 @@ def galaxy_model_from(model: nn.Module, head: Head, config, input_shape: Sequenc
     if config.dataset.normalization != "standardize":
         mean = std = None
     source = config.dataset.name
+    calibration = dict(calibration or {})
     return GalaxyModel(model.eval(), head, tuple(int(v) for v in input_shape), list(class_names),
                        mean, std, config.dataset.crop, FRAME_SIDE.get(source, 69), name,
-                       dict(metrics or {}), source, config)
+                       dict(metrics or {}), source, config,
+                       float(calibration.get("temperature", 1.0)),
+                       int(calibration.get("views", 1)), calibration.get("unsure_below"))
 
 
 def load_galaxy_model(name: str = DEFAULT_MODEL) -> GalaxyModel:
@@ -238,7 +282,8 @@ def load_galaxy_model(name: str = DEFAULT_MODEL) -> GalaxyModel:
     built, meta = load_model(path)
     model = galaxy_model_from(built.model, built.head, meta["config"], meta["input_shape"],
                               meta["class_names"], normalization_of(meta), name=path.stem,
-                              metrics=meta["metrics"])
+                              metrics=meta["metrics"],
+                              calibration=meta["extra"].get("calibration"))
     model.density = novelty.load(path)
     return model
 
@@ -258,12 +303,12 @@ class GalaxyResult:
     def as_json(self) -> dict[str, Any]:
         if self.prediction is None:
             return {"file": self.file, "error": self.error}
-        out = {"file": self.file, "class": self.prediction.label,
-               "confidence": round(self.prediction.confidence, 6),
-               "probabilities": self.prediction.as_dict(),
-               "familiar": self.prediction.unfamiliar is None}
-        if self.prediction.warning:
-            out["warning"] = self.prediction.warning
+        p = self.prediction
+        out = {"file": self.file, "class": p.label, "confidence": round(p.confidence, 6),
+               "unsure": p.unsure, "runner_up": p.runner_up_label,
+               "probabilities": p.as_dict(), "familiar": p.unfamiliar is None}
+        if p.warning:
+            out["warning"] = p.warning
         return out
 
 
@@ -301,8 +346,9 @@ def classify_bytes(name: str, data: bytes, model: GalaxyModel,
 
 
 def predictions_csv(results: Sequence[GalaxyResult]) -> str:
-    """One row per file: file, class, confidence, a probability column per class, a warning
-    when the picture looks unlike the training galaxies, error."""
+    """One row per file: file, class, confidence, unsure (yes/no: below the model's threshold),
+    runner-up, a probability column per class, a warning when the picture looks unlike the
+    training galaxies, error."""
     import csv
     import io
 
@@ -313,16 +359,18 @@ def predictions_csv(results: Sequence[GalaxyResult]) -> str:
                 names.append(n)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["file", "class", "confidence", *[f"p_{n}" for n in names], "warning",
-                     "error"])
+    writer.writerow(["file", "class", "confidence", "unsure", "runner_up",
+                     *[f"p_{n}" for n in names], "warning", "error"])
     for r in results:
         if r.prediction is None:
-            writer.writerow([r.file, "", "", *[""] * len(names), "", r.error])
+            writer.writerow([r.file, "", "", "", "", *[""] * len(names), "", r.error])
             continue
-        p = r.prediction.as_dict()
-        writer.writerow([r.file, r.prediction.label, f"{r.prediction.confidence:.4f}",
+        pred = r.prediction
+        p = pred.as_dict()
+        writer.writerow([r.file, pred.label, f"{pred.confidence:.4f}",
+                         "yes" if pred.unsure else "no", pred.runner_up_label,
                          *[f"{p[n]:.4f}" if n in p else "" for n in names],
-                         r.prediction.warning or "", ""])
+                         pred.warning or "", ""])
     return out.getvalue()
 
 

@@ -131,3 +131,16 @@ def load_model(path: str | Path, dataset: Dataset | None = None
     built.model.load_state_dict(weights)
     built.model.eval()
     return built, meta
+
+
+def update_metadata(path: str | Path, *, metrics: dict[str, Any] | None = None,
+                    extra: dict[str, Any] | None = None) -> None:
+    """Merge `metrics` and `extra` into a saved model's metadata, weights untouched (the model
+    card tool records the calibration and the measured scores this way)."""
+    with safe_open(str(path), framework="pt") as f:
+        meta = dict(f.metadata() or {})
+    state = load_file(str(path))
+    for key, new in (("metrics", metrics), ("extra", extra)):
+        if new:
+            meta[key] = json.dumps({**json.loads(meta.get(key, "{}")), **new})
+    save_file(state, str(path), metadata=meta)

@@ -242,7 +242,9 @@ def result_rows(results) -> list[dict[str, Any]]:
         if p.unfamiliar:
             note = f"unlike the training galaxies ({p.unfamiliar}); {note}"
         rows.append({"picture": thumbnail_uri(brighten(p.view)), "file": r.file,
-                     "class": p.label, "confidence": p.confidence, "note": note})
+                     "class": p.verdict, "confidence": p.confidence,
+                     "runner-up": f"{p.runner_up_label} {p.probabilities[p.runner_up]:.0%}",
+                     "note": note})
     return rows
 
 
@@ -280,22 +282,67 @@ def class_recalls(matrix: Any) -> np.ndarray:
         return np.diag(m) / m.sum(axis=1)
 
 
+def _recall_parts(names: list[str], matrix: np.ndarray) -> str:
+    recalls, counts = class_recalls(matrix), matrix.sum(axis=1)
+    return " · ".join(f"{n} {r:.0%} of {int(c):,}" for n, r, c in zip(names, recalls, counts,
+                                                                     strict=True)
+                      if np.isfinite(r))
+
+
 def card_line(model) -> str | None:
-    """One sentence of the model's own scores: per-class recall and balanced accuracy on its
-    held-out test split (or on validation for a model trained in this session)."""
+    """The model's own scores, saying what each was measured on: per-class recall with counts
+    on its held-out test split (or on validation for a model trained in this session), on the
+    survey-shift test, and how its confidence was calibrated."""
     metrics = model.metrics or {}
     for split, words in (("test", "held-out test galaxies"), ("val", "validation galaxies")):
         matrix = metrics.get(f"{split}_confusion")
         if matrix is None:
             continue
-        recalls = class_recalls(matrix)
-        parts = " · ".join(f"{n} {r:.0%}" for n, r in zip(model.class_names, recalls,
-                                                         strict=True) if np.isfinite(r))
-        balanced = float(np.nanmean(recalls))
-        return (f"**{iv.pretty_name(model.name)}** — recall on {words}: {parts}; balanced "
-                f"accuracy {balanced:.0%}. It sees {model.input_shape[2]}×"
-                f"{model.input_shape[1]} pixels.")
+        m = np.asarray(matrix)
+        balanced = float(np.nanmean(class_recalls(m)))
+        line = (f"**{iv.pretty_name(model.name)}** — recall on {int(m.sum()):,} {words}: "
+                f"{_recall_parts(model.class_names, m)}; balanced accuracy {balanced:.0%}.")
+        shift = metrics.get("shift_confusion") if split == "test" else None
+        if shift is not None:
+            s = np.asarray(shift)
+            line += (f" On the survey-shift test (the same galaxies redrawn as other surveys and "
+                     f"cameras show them, {int(s.sum()):,} pictures): "
+                     f"{_recall_parts(model.class_names, s)}; balanced accuracy "
+                     f"{float(np.nanmean(class_recalls(s))):.0%}.")
+        unsure = getattr(model, "unsure_below", None)
+        if unsure is not None:
+            ece = metrics.get("test_ece")
+            error = f" (calibration error {ece:.1%} on the test split)" if ece is not None else ""
+            line += (f" Confidence calibrated on validation galaxies{error}; below {unsure:.0%} "
+                     "it says unsure.")
+        return line + f" It sees {model.input_shape[2]}×{model.input_shape[1]} pixels."
     return None
+
+
+def unreliable_notes(model) -> dict[str, str]:
+    """Class → a plain sentence on why its calls cannot be trusted (core.galaxy_eval's rule),
+    from the model's test and survey-shift confusion matrices."""
+    from core.galaxy_eval import unreliable_classes
+
+    metrics = model.metrics or {}
+    test, shift = metrics.get("test_confusion"), metrics.get("shift_confusion")
+    if test is None:
+        return {}
+    t = np.asarray(test)
+    s = None if shift is None else np.asarray(shift)
+    notes = {}
+    for name in unreliable_classes(list(model.class_names), t, s):
+        c = list(model.class_names).index(name)
+        text = (f"**{name.capitalize()} calls are unreliable.** The model found {int(t[c, c])} of "
+                f"{int(t[c].sum())} held-out test {name}s")
+        if s is not None:
+            text += f" and {int(s[c, c])} of {int(s[c].sum())} on the survey-shift test"
+        called = int(t[:, c].sum())
+        if called:
+            text += (f"; {called - int(t[c, c])} of its {called} {name} calls on the test split "
+                     "were wrong")
+        notes[name] = text + "."
+    return notes
 
 
 def add_examples(model, per_class: int = 1) -> str | None:
@@ -354,9 +401,19 @@ def detail_view(result, model, true_class: str | None = None) -> None:
         st.image(enlarge(cam_overlay(p.view, p.cam)), width="stretch",
                  caption=f"Grad-CAM: the pixels that pushed it towards “{literal(p.label)}”")
     with right:
-        st.markdown(f"### {literal(p.label)} · {p.confidence:.0%}")
+        second = f"{literal(p.runner_up_label)} {p.probabilities[p.runner_up]:.0%}"
+        if p.unsure:
+            st.markdown(f"### Unsure: {literal(p.label)} {p.confidence:.0%} or {second}")
+            st.caption(f"Below {p.unsure_below:.0%} the model's calls are too often wrong to "
+                       "trust (see its card): look at the picture yourself.")
+        else:
+            st.markdown(f"### {literal(p.label)} · {p.confidence:.0%}")
+            st.caption(f"Runner-up: {second}")
         if p.warning:
             st.warning(p.warning, icon=":material/report:")
+        note = unreliable_notes(model).get(p.label)
+        if note:
+            st.warning(note, icon=":material/warning:")
         st.markdown(literal(p.description))
         names = list(p.class_names)
         truth = names.index(true_class) if true_class in names else None

@@ -7,7 +7,7 @@ import streamlit as st
 from core.data.base import FOLDERS
 from core.data.images import AUGMENTATIONS, DEFAULT_TASK, IMAGE_SOURCES, NORMALIZATIONS
 from playground.folders_panel import folders_panel
-from playground.image_setup import STARTER_FOR, STARTERS, default_image_config
+from playground.image_setup import LESSON_NOTES, STARTER_FOR, STARTERS, default_image_config
 from playground.stack_editor import set_layers
 from playground.state import bind, bind_value, canonical, load_config, widget_key
 
@@ -43,6 +43,8 @@ def _source_panel(page: str) -> None:
     data = canonical(page)["dataset"]
     source = IMAGE_SOURCES[data["name"]]
     st.caption(source.description)
+    if data["name"] in LESSON_NOTES:
+        st.caption(f"**What to watch:** {LESSON_NOTES[data['name']]}")
     if len(source.tasks) > 1:
         data["task"] = data["task"] or DEFAULT_TASK[data["name"]]
         bind(page, "dataset", "task", st.selectbox, "Task", list(source.tasks),
@@ -69,7 +71,10 @@ def augmentation_panel(page: str) -> None:
               "rotation": (0, 180, 5, "Random rotation (degrees)"),
               "scale": (0.0, 0.5, 0.05, "Random zoom (± share)"),
               "brightness": (0.0, 0.5, 0.05, "Brightness change (±)"),
-              "noise": (0.0, 0.3, 0.01, "Pixel noise (std)")}
+              "noise": (0.0, 0.3, 0.01, "Pixel noise (std)"),
+              "stretch": (0.0, 1.0, 0.05, "Display stretch change (±, log)"),
+              "colour": (0.0, 1.0, 0.05, "Colour scheme change"),
+              "blur": (0.0, 2.0, 0.1, "Blur / sharpen (σ, pixels)")}
     for name in AUGMENTATIONS:
         if name == "flip":
             on = bind_value(page, "aug.flip", bool(aug.get("flip")) and flips, st.checkbox,

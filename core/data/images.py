@@ -186,7 +186,8 @@ IMAGE_SOURCES: dict[str, ImageSource] = {
 DEFAULT_TASK = {"mnist": "digits", "digits": "digits", "galaxy_zoo": "morphology",
                 "galaxy10_sdss": "morphology", "galaxy10_decals": "morphology"}
 NORMALIZATIONS = {"unit": "0–1 (divide by 255)", "standardize": "standardise per channel"}
-AUGMENTATIONS = ("shift", "rotation", "scale", "flip", "brightness", "noise")
+AUGMENTATIONS = ("shift", "rotation", "scale", "flip", "brightness", "noise", "stretch", "colour",
+                 "blur")
 
 
 def validate_image(config) -> None:
@@ -232,7 +233,8 @@ def validate_image_common(config, flips_allowed: bool = True) -> None:
                 raise ConfigError("dataset.augment: flips are off for digits (a flipped 2 "
                                   "is not a 2)")
             continue
-        limit = {"shift": 8, "rotation": 180, "scale": 0.5, "brightness": 0.9, "noise": 0.5}[key]
+        limit = {"shift": 8, "rotation": 180, "scale": 0.5, "brightness": 0.9, "noise": 0.5,
+                 "stretch": 2, "colour": 1, "blur": 3}[key]
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= limit:
             raise ConfigError(f"dataset.augment.{key} must be between 0 and {limit:g}, "
                               f"not {shown(value)}")

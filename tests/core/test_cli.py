@@ -124,3 +124,29 @@ def test_an_unreadable_config_file_exits_2(tmp_path, capsys):
     assert cli.main(["train", str(missing)]) == cli.EXIT_BAD_INPUT
     err = capsys.readouterr().err
     assert err.startswith(f"error: cannot read {missing}: No such file or directory")
+
+
+def test_train_init_from_starts_from_a_saved_model(tmp_path, capsys, monkeypatch):
+    """Fine-tuning: with --init-from the run's first weights are the saved model's (lr 0 keeps
+    them exactly); a file that is not a saved model is refused in plain words."""
+    monkeypatch.setattr(BUDGET, "configure", lambda **_: None)
+    config = make_config({"name": "circle", "samples": 60}, {"layers": [dense(6, "tanh")]},
+                         {"loss": "bce", "optimizer": "sgd", "lr": 0.5, "epochs": 2,
+                          "device": "cpu"}).to_dict()
+    path = tmp_path / "base.json"
+    path.write_text(json.dumps(config))
+    base = tmp_path / "base.safetensors"
+    assert cli.main(["train", str(path), "--out", str(base)]) == 0
+    config["training"]["optimizer"], config["training"]["momentum"] = "sgd", 0.0
+    config["training"]["lr"] = 1e-12
+    path.write_text(json.dumps(config))
+    tuned = tmp_path / "tuned.safetensors"
+    assert cli.main(["train", str(path), "--init-from", str(base), "--out", str(tuned)]) == 0
+    before, after = load_model(base)[0].model.state_dict(), load_model(tuned)
+    for name, value in before.items():
+        assert torch.allclose(after[0].model.state_dict()[name], value, atol=1e-6), name
+    assert after[1]["extra"]["init_from"] == "base.safetensors"
+    capsys.readouterr()
+    assert cli.main(["train", str(path), "--init-from", str(path),
+                     "--out", str(tmp_path / "never.safetensors")]) == cli.EXIT_BAD_INPUT
+    assert "is not a model file this playground saved" in capsys.readouterr().err

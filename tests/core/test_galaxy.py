@@ -105,10 +105,10 @@ def test_classify_bytes_gives_probabilities_a_map_and_words(model_file: Path) ->
     assert bad.prediction is None and "PDF" in bad.error
     assert bad.as_json() == {"file": "paper.jpg", "error": bad.error}
     table = predictions_csv([result, bad]).splitlines()
-    assert table[0] == ("file,class,confidence,p_elliptical,p_spiral,p_edge-on,p_merger,warning,"
-                        "error")
+    assert table[0] == ("file,class,confidence,unsure,runner_up,p_elliptical,p_spiral,p_edge-on,"
+                        "p_merger,warning,error")
     assert table[1].startswith(f"round.png,{p.label},") and table[1].endswith(",")
-    assert table[2].startswith("paper.jpg,,,") and "PDF" in table[2]
+    assert table[2].startswith("paper.jpg,,,,,") and "PDF" in table[2]
 
 
 def test_an_unexpected_failure_is_one_file_s_error_not_a_crash(

@@ -1,4 +1,4 @@
-"""Image training in the real browser: a LeNet-like CNN on 2,000 MNIST digits for one epoch,
+"""Image training in the real browser: a LeNet-like CNN on 20,000 MNIST digits for one epoch,
 then the Feature maps page for a chosen digit. Needs the real MNIST (PLAYGROUND_DATA_DIR)."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def test_train_cnn_on_mnist_subset_shows_accuracy_and_confusion(app_server: str,
                                                                  page: Page) -> None:
     open_app(page, app_server, "images", timeout_ms=SLOW_MS)
     wait_for_text(page, "Layers, shapes and parameters", timeout_ms=SLOW_MS)
-    expect(page.get_by_text("1,800 training · 200 validation")).to_be_visible()
+    expect(page.get_by_text("18,000 training · 2,000 validation")).to_be_visible()
     wait_live(page, LIVE, "the ready view", "return r.state === 'ready' && r;",
               timeout_ms=SLOW_MS)
     epochs = page.get_by_label("Epochs")
@@ -47,7 +47,7 @@ def test_train_cnn_on_mnist_subset_shows_accuracy_and_confusion(app_server: str,
         return r.state === 'finished' && r.drawn.confusion && r.drawn.loss && r.drawn.accuracy
                && r;""", timeout_ms=SLOW_MS)
     accuracy = float(done["counters"]["Validation accuracy"].rstrip("%"))
-    assert accuracy > 50.0, f"one epoch of LeNet on 1,800 digits reached only {accuracy}%"
+    assert accuracy > 50.0, f"one epoch of LeNet on 18,000 digits reached only {accuracy}%"
     view = page.locator(f".st-key-{LIVE} .nnp-live")
     expect(view.locator(".progress .ptext")).to_have_text("Epoch 1 of 1 · finished")
     expect(view.locator("table.perclass tr")).to_have_count(11)  # a header and ten digits

@@ -41,7 +41,7 @@ def assets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     save_model(folder / "galaxy_cnn.safetensors", built.model, config, class_names=CLASSES,
                input_shape=(3, 32, 32),
                metrics={"test_confusion": [[90, 5, 5, 0], [4, 16, 0, 0], [2, 0, 18, 0],
-                                           [3, 2, 1, 4]]},
+                                           [1, 1, 0, 8]]},
                extra={"normalization": {"mean": [0.05, 0.04, 0.03],
                                         "std": [0.1, 0.1, 0.05]}})
     monkeypatch.setenv("PLAYGROUND_ASSETS_DIR", str(folder))
@@ -110,7 +110,7 @@ def test_a_batch_with_broken_files_classifies_the_good_ones(assets: Path, files)
     assert at.selectbox(key="galaxy:detail").options == ["ngc.png", "cube.fits", "nan.fits"]
     heading = [m.value for m in at.markdown if m.value.startswith("### ")][0]
     assert any(heading.startswith(f"### {literal(c)} · ") for c in CLASSES)
-    assert "recall on held-out test galaxies: elliptical 90%" in at.caption[1].value
+    assert "recall on 150 held-out test galaxies: elliptical 90% of 100" in at.caption[1].value
     at.selectbox(key="galaxy:detail").select("nan.fits").run()
     notes = " ".join(c.value for c in at.caption)
     assert "5 NaN or infinite pixels set to the median" in notes
@@ -123,6 +123,34 @@ def test_a_batch_with_broken_files_classifies_the_good_ones(assets: Path, files)
     at.number_input(key="galaxy:rgb2").set_value(7).run()
     errors = [e.value for e in at.error if "cube.fits" in e.value]
     assert errors and "planes 0 to 2" in errors[0]
+
+
+def test_a_calibrated_model_says_unsure_names_the_runner_up_and_flags_mergers(
+        assets: Path, files) -> None:
+    from core.model_io import update_metadata
+
+    update_metadata(assets / "galaxy_cnn.safetensors",
+                    extra={"calibration": {"temperature": 1.0, "views": 1, "unsure_below": 0.99}},
+                    metrics={"test_confusion": [[90, 5, 5, 0], [4, 16, 0, 0], [2, 0, 18, 0],
+                                                [3, 2, 1, 4]],
+                             "shift_confusion": [[500, 50, 50, 0], [30, 90, 0, 0],
+                                                 [20, 0, 100, 0], [20, 10, 6, 24]],
+                             "test_ece": 0.031})
+    galaxy_views._shipped.clear()
+    files["galaxy:uploads"] = [("ngc.png", png_bytes(galaxy_picture()))]
+    at = run_page()
+    assert not at.exception
+    card = at.caption[1].value
+    assert "On the survey-shift test (the same galaxies redrawn" in card
+    assert "merger 40% of 60" in card and "calibration error 3.1% on the test split" in card
+    assert "below 99% it says unsure" in card
+    warning = at.warning[0].value
+    assert warning.startswith("**Merger calls are unreliable.** The model found 4 of 10 "
+                              "held-out test mergers and 24 of 60 on the survey-shift test")
+    # an untrained network is never 99 % sure: the call is "unsure", with the runner-up
+    heading = [m.value for m in at.markdown if m.value.startswith("### ")][0]
+    assert heading.startswith("### Unsure: ") and " or " in heading
+    assert any("too often wrong to trust" in c.value for c in at.caption)
 
 
 def test_framing_and_stretch_choices_change_what_the_network_sees(assets: Path, files) -> None:
@@ -230,7 +258,7 @@ def test_a_galaxy_model_trained_this_session_can_classify(
     at.radio(key="galaxy:model").set_value("yours").run()
     assert not at.exception and not at.error
     card = at.caption[1].value
-    assert "recall on validation galaxies" in card and "It sees 24×24 pixels" in card
+    assert "validation galaxies: " in card and "It sees 24×24 pixels" in card
     heading = [m.value for m in at.markdown if m.value.startswith("### ")][0]
     assert any(heading.startswith(f"### {literal(c)} · ") for c in CLASSES)
     base._IMAGE_CACHE.clear()

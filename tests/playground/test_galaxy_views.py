@@ -54,6 +54,7 @@ def test_result_rows_and_card_line() -> None:
     rows = gv.result_rows([GalaxyResult("a.png", prediction=p),
                            GalaxyResult("b.jpg", error="the file is empty (0 bytes)")])
     assert rows[0]["class"] == "spiral" and rows[0]["confidence"] == 0.7
+    assert rows[0]["runner-up"] == "edge-on 20%"
     assert rows[0]["picture"].startswith("data:image/png;base64,")
     assert rows[0]["note"] == "elliptical 10%, spiral 70%, edge-on 20%"
     assert rows[1] == {"picture": "", "file": "b.jpg", "class": "—", "confidence": None,
@@ -61,8 +62,41 @@ def test_result_rows_and_card_line() -> None:
     model = SimpleNamespace(name="galaxy_cnn", class_names=["elliptical", "spiral"],
                             input_shape=(3, 48, 48),
                             metrics={"test_confusion": [[9, 1], [2, 6]]})
-    assert gv.card_line(model) == ("**Galaxy CNN** — recall on held-out test galaxies: "
-                                   "elliptical 90% · spiral 75%; balanced accuracy 82%. It sees "
-                                   "48×48 pixels.")
+    assert gv.card_line(model) == ("**Galaxy CNN** — recall on 18 held-out test galaxies: "
+                                   "elliptical 90% of 10 · spiral 75% of 8; balanced accuracy "
+                                   "82%. It sees 48×48 pixels.")
     model.metrics = {}
     assert gv.card_line(model) is None
+
+
+def test_card_line_names_the_survey_shift_test_and_the_calibration() -> None:
+    model = SimpleNamespace(name="galaxy_cnn", class_names=["elliptical", "merger"],
+                            input_shape=(3, 48, 48), unsure_below=0.6,
+                            metrics={"test_confusion": [[90, 10], [4, 6]],
+                                     "shift_confusion": [[500, 100], [30, 30]],
+                                     "test_ece": 0.021})
+    line = gv.card_line(model)
+    assert "recall on 110 held-out test galaxies: elliptical 90% of 100 · merger 60% of 10" in line
+    assert ("survey-shift test (the same galaxies redrawn as other surveys and cameras show "
+            "them, 660 pictures): elliptical 83% of 600 · merger 50% of 60") in line
+    assert "calibration error 2.1% on the test split); below 60% it says unsure." in line
+    # mergers: recall 0.5 on the shift test and 6 of 16 calls right: unreliable, with numbers
+    notes = gv.unreliable_notes(model)
+    assert list(notes) == ["merger"]
+    assert notes["merger"] == ("**Merger calls are unreliable.** The model found 6 of 10 "
+                               "held-out test mergers and 30 of 60 on the survey-shift test; 10 "
+                               "of its 16 merger calls on the test split were wrong.")
+    model.metrics = {"test_confusion": [[95, 5], [2, 8]], "shift_confusion": [[95, 5], [3, 7]]}
+    assert gv.unreliable_notes(model) == {}
+
+
+def test_an_unsure_call_names_the_runner_up() -> None:
+    p = Prediction(np.array([0.45, 0.35, 0.2]), ["elliptical", "spiral", "edge-on"],
+                   np.zeros((8, 8, 3), np.float32), unsure_below=0.6)
+    assert p.unsure and p.runner_up_label == "spiral"
+    assert p.verdict == "unsure: elliptical or spiral"
+    sure = Prediction(np.array([0.05, 0.9, 0.05]), ["elliptical", "spiral", "edge-on"],
+                      np.zeros((8, 8, 3), np.float32), unsure_below=0.6)
+    assert not sure.unsure and sure.verdict == "spiral"
+    assert gv.result_rows([GalaxyResult("a.png", prediction=p)])[0]["class"] == (
+        "unsure: elliptical or spiral")
