@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from playground.tab_session import attach_tab
+
 st.set_page_config(page_title="Neural Network Playground", page_icon=":material/hub:",
                    layout="wide")
+attach_tab()  # a reload finds this tab's runs again
 
 PAGES = {
     "": [

@@ -18,9 +18,9 @@ class Admitted(Protocol):
 
 
 class Admission:
-    def __init__(self, limit: int, cores: int = 1, reserve: int = 0):
+    def __init__(self, limit: int, cores: int = 1, reserve: int = 0, max_threads: int = 1):
         self.limit = max(1, limit)
-        self.cores, self.reserve = cores, reserve
+        self.cores, self.reserve, self.max_threads = cores, reserve, max_threads
         self._holders: list[Admitted] = []
         self._queue: deque[Admitted] = deque()
         self._lock = threading.Lock()
@@ -80,7 +80,7 @@ class Admission:
             return len(self._holders)
 
     def threads_for(self, running: int) -> int:
-        return max(1, (self.cores - self.reserve) // max(1, running))
+        return max(1, min(self.max_threads, (self.cores - self.reserve) // max(1, running)))
 
     def _rebalance(self, holders: list[Admitted]) -> None:
         """Torch threads per worker: the cores shared by the workers that hold a slot."""

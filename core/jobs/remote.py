@@ -197,9 +197,8 @@ class RemoteJob:
                 self._pending_steps += epochs
                 if self._parking:
                     self._relaunch = True
-                elif self.state not in ("queued", "starting"):
-                    self._paused = True
-                    self._request_slot()
+                else:
+                    self.start(paused=True)
 
     def stop(self, wait: bool = False, timeout: float = 10.0) -> None:
         with self._lock:

@@ -7,7 +7,7 @@ a workshop host can change them without code.
 | PLAYGROUND_RAY_ADDRESS | a Ray cluster (`ray://head:10001`, `auto`); setting it picks `ray` |
 | PLAYGROUND_MAX_JOBS | jobs training at once per server; the rest queue (2 per core) |
 | PLAYGROUND_MAX_JOB_PARAMS | largest network one job may train (5,000,000 parameters) |
-| PLAYGROUND_WORKER_THREADS | torch threads per worker process (1) |
+| PLAYGROUND_WORKER_THREADS | most torch threads per worker; the free cores are shared (4) |
 | PLAYGROUND_RUN_TTL_S | how long a closed or reloaded tab's run is kept (1800 s) |
 | PLAYGROUND_RUN_MEMORY_MB | memory all kept runs of a server may hold (1024 MB) |
 """
@@ -56,7 +56,7 @@ def settings() -> Settings:
         backend=backend, ray_address=ray_address,
         max_jobs=_int("PLAYGROUND_MAX_JOBS", 2 * available_cores()),
         max_job_params=_int("PLAYGROUND_MAX_JOB_PARAMS", 5_000_000),
-        worker_threads=_int("PLAYGROUND_WORKER_THREADS", 1),
+        worker_threads=_int("PLAYGROUND_WORKER_THREADS", 4),
         run_ttl_s=float(_int("PLAYGROUND_RUN_TTL_S", 1800)),
         run_memory_bytes=_int("PLAYGROUND_RUN_MEMORY_MB", 1024) * 2**20,
     )
