@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from core.jobs.settings import settings
+
 if TYPE_CHECKING:
     from core.config import RunConfig
     from core.train import Job
 
-OWNER_TIMEOUT_S = 30.0
+OWNER_TIMEOUT_S = settings().owner_timeout_s
 BUSY = ("running", "stepping", "starting", "queued")
 """States in which a job uses (or waits for) a worker."""
 _KEY = "_session_jobs"

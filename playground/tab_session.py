@@ -76,9 +76,11 @@ def attach_tab() -> None:
     stored entry up to date; show the note about a run that was let go, once."""
     from core.jobs.service import run_store
 
-    with st.container(height=1, border=False):
-        _tab_reader(key=KEY, on_tab_change=_on_tab, height=1)
     tab = st.session_state.get(TAB)
+    # the container's key says whether the tab is known (browser tests wait for it)
+    with st.container(height=1, border=False,
+                      key="nn_tab_known" if tab is not None else "nn_tab_unknown"):
+        _tab_reader(key=KEY, on_tab_change=_on_tab, height=1)
     if tab is not None:
         run_store().seen(tab, _configs())
     note = st.session_state.pop("_tab_note", None)

@@ -469,7 +469,7 @@ class RemoteJob:
             self.threads = update["threads"]
             self.device = torch.device(update["device"])
             self._progress = tuple(update["progress"])
-            if not self._parking:
+            if not self._parking and update["state"] != "ready":  # "starting" until it runs
                 self.state = update["state"]
                 self.outcome = update["outcome"]
                 self._paused = update["paused"]

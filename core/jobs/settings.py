@@ -8,6 +8,7 @@ a workshop host can change them without code.
 | PLAYGROUND_MAX_JOBS | jobs training at once per server; the rest queue (2 per core) |
 | PLAYGROUND_MAX_JOB_PARAMS | largest network one job may train (5,000,000 parameters) |
 | PLAYGROUND_WORKER_THREADS | most torch threads per worker; the free cores are shared (4) |
+| PLAYGROUND_OWNER_TIMEOUT_S | a job whose page has not been seen this long ends itself (30 s) |
 | PLAYGROUND_RUN_TTL_S | how long a closed or reloaded tab's run is kept (1800 s) |
 | PLAYGROUND_RUN_MEMORY_MB | memory all kept runs of a server may hold (1024 MB) |
 """
@@ -29,6 +30,7 @@ class Settings:
     max_jobs: int
     max_job_params: int
     worker_threads: int
+    owner_timeout_s: float
     run_ttl_s: float
     run_memory_bytes: int
 
@@ -57,6 +59,7 @@ def settings() -> Settings:
         max_jobs=_int("PLAYGROUND_MAX_JOBS", 2 * available_cores()),
         max_job_params=_int("PLAYGROUND_MAX_JOB_PARAMS", 5_000_000),
         worker_threads=_int("PLAYGROUND_WORKER_THREADS", 4),
+        owner_timeout_s=float(_int("PLAYGROUND_OWNER_TIMEOUT_S", 30)),
         run_ttl_s=float(_int("PLAYGROUND_RUN_TTL_S", 1800)),
         run_memory_bytes=_int("PLAYGROUND_RUN_MEMORY_MB", 1024) * 2**20,
     )
