@@ -34,7 +34,8 @@ from core.share import config_to_params
 from playground.presets import PRESETS
 from tests.e2e.helpers import launch_browser
 from tests.e2e.server import running_app_server
-from tests.e2e.test_playground import control, open_playground, poll
+from tests.e2e.test_playground import control, poll
+from tests.e2e.test_room import open_room_page
 
 ARTIFACT = ROOT / "tests" / "artifacts" / "bench_room.json"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -66,11 +67,12 @@ def measure(browser, backend: str, sessions: int, window: float) -> dict:
         pages = [c.new_page() for c in contexts]
         try:
             for page in pages:
-                open_playground(page, server.base_url, lesson_query())
+                open_room_page(page, server.base_url, lesson_query())
             for page in pages:
                 control(page, "Train").click()
             for page in pages:
-                poll(page, "training", "const r = reading(); return r.epoch >= 1;")
+                poll(page, "training", "const r = reading(); return r.epoch >= 1;",
+                     timeout_ms=300_000)
             start = [epochs(p) for p in pages]
             cpu0, t0 = cpu_seconds(server.process.pid), time.monotonic()
             time.sleep(window)

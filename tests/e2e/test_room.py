@@ -40,9 +40,9 @@ def _wait(condition, what: str, timeout_s: float = SETTLE_S) -> None:
         time.sleep(0.2)  # an outside process, not the page: nothing to wait on but time
 
 
-def open_room_page(page: Page, base_url: str) -> None:
+def open_room_page(page: Page, base_url: str, query: str = "") -> None:
     """The Playground, once the page knows which tab it is in (a rerun after the first)."""
-    open_playground(page, base_url)
+    open_playground(page, base_url, query)
     expect(page.locator(".st-key-nn_tab_known")).to_be_attached()
     wait_for_app(page)
 
