@@ -15,6 +15,7 @@ from __future__ import annotations
 import streamlit as st
 
 from playground.liveview.channel import ROUTES
+from playground.tab_session import attach_tab
 
 app = st.App(__file__, routes=ROUTES)
 
@@ -22,6 +23,7 @@ app = st.App(__file__, routes=ROUTES)
 def main() -> None:
     st.set_page_config(page_title="Neural Network Playground", page_icon=":material/hub:",
                        layout="wide")
+    attach_tab()  # a reload finds this tab's runs again
     st.navigation(pages()).run()
 
 

@@ -47,7 +47,7 @@ class Job:
     def __init__(self, config: RunConfig, dataset: Dataset | None = None, *,
                  budget: ThreadBudget | None = None, owner_timeout_s: float | None = None,
                  progress_every_s: float = 0.2, max_events: int = 5000,
-                 continue_from: Job | None = None,
+                 continue_from: Job | dict[str, Any] | None = None,
                  warm_start: dict[str, torch.Tensor] | None = None):
         """`continue_from`: a finished/stopped job of the same architecture whose weights,
         optimizer state, counters and history this job picks up (e.g. more epochs after the
@@ -131,37 +131,62 @@ class Job:
                 y.to(self.device))
 
     def _class_weights(self) -> torch.Tensor | None:
-        """'balanced': weight each class by n / (k * count), so rare classes count as much;
-        'sqrt': by the square root of that, normalised to the same mean weight per sample."""
-        rule = self.config.training.class_weights
-        if rule == "none" or self.head.task != "classification":
-            return None
-        counts = torch.bincount(self.dataset.y_train.long(), minlength=self.head.n_classes)
-        counts = counts.clamp_min(1).float()
-        weights = len(self.dataset.y_train) / (self.head.n_classes * counts)
-        if rule == "sqrt":
-            weights = weights.sqrt()
-            weights = weights * counts.sum() / (weights * counts).sum()
-        return weights.to(self.device)
+        weights = class_weights(self.config.training.class_weights, self.head, self.dataset)
+        return None if weights is None else weights.to(self.device)
 
-    def _take_over(self, old: Job) -> None:
-        if old.config.architecture_key() != self.config.architecture_key():
+    def _take_over(self, old: Job | dict[str, Any]) -> None:
+        if isinstance(old, Job):
+            old.stop(wait=True)
+            old = old.handover()
+        if old["architecture"] != self.config.architecture_key():
             raise ConfigError("only a run of the same network can be continued")
-        old.stop(wait=True)
-        with old._weights_lock:
-            self.model.load_state_dict(old.model.state_dict())
-            if old._training.optimizer == self._training.optimizer:
-                self._optimizer.load_state_dict(old._optimizer.state_dict())
-                update_hyperparameters(self._optimizer, self._training)
-        self.initial_state = old.initial_state
-        self.epoch, self.step_count = old.epoch, old.step_count
-        self.history = list(old.history)
-        self.checkpoints, self._checkpoint_stride = list(old.checkpoints), old._checkpoint_stride
-        self._generator.set_state(old._generator.get_state())
-        self._perm, self._pos = old._perm, old._pos
-        self._run_loss, self._run_correct, self._run_seen = (old._run_loss, old._run_correct,
-                                                             old._run_seen)
-        self._best, self._stale_epochs = old._best, old._stale_epochs
+        self.model.load_state_dict(old["model"])
+        if old["optimizer_name"] == self._training.optimizer and old["optimizer"] is not None:
+            self._optimizer.load_state_dict(old["optimizer"])
+            update_hyperparameters(self._optimizer, self._training)
+        self.initial_state = old["initial_state"]
+        self.epoch, self.step_count = old["epoch"], old["step_count"]
+        self.history = list(old["history"])
+        self.checkpoints, self._checkpoint_stride = list(old["checkpoints"]), old["stride"]
+        if old["generator"] is not None:
+            self._generator.set_state(old["generator"])
+        perm = old["perm"]
+        self._perm = None if perm is None else perm.to(self.device)
+        self._pos = old["pos"]
+        self._run_loss, self._run_correct, self._run_seen = old["running"]
+        best = old["best"]
+        self._best = None if best is None else (best[0], best[1],
+                                                [t.to(self.device) for t in best[2]])
+        self._stale_epochs = old["stale_epochs"]
+
+    def handover(self) -> dict[str, Any]:
+        """Everything a continuing job needs (weights, optimizer state, counters, history,
+        shuffling state, best checkpoint), as plain data and CPU tensors: picklable, so it can
+        cross a process boundary. Call it when the job's thread has ended."""
+        def cpu(t: torch.Tensor) -> torch.Tensor:
+            return t.detach().to("cpu", copy=True)
+
+        with self._weights_lock:
+            opt = self._optimizer.state_dict()
+            opt_state = {k: {n: cpu(v) if isinstance(v, torch.Tensor) else v
+                             for n, v in st.items()} for k, st in opt["state"].items()}
+            return {
+                "architecture": self.config.architecture_key(),
+                "model": _clone_state(self.model),
+                "optimizer_name": self._training.optimizer,
+                "optimizer": {"state": opt_state, "param_groups": copy.deepcopy(
+                    opt["param_groups"])},
+                "initial_state": self.initial_state,
+                "epoch": self.epoch, "step_count": self.step_count,
+                "history": list(self.history),
+                "checkpoints": list(self.checkpoints), "stride": self._checkpoint_stride,
+                "generator": self._generator.get_state(),
+                "perm": None if self._perm is None else cpu(self._perm), "pos": self._pos,
+                "running": (self._run_loss, self._run_correct, self._run_seen),
+                "best": None if self._best is None else (
+                    self._best[0], self._best[1], [cpu(t) for t in self._best[2]]),
+                "stale_epochs": self._stale_epochs,
+            }
 
     # ----- control (any thread) ---------------------------------------------------------------
     def start(self, paused: bool = False) -> bool:
@@ -232,6 +257,12 @@ class Job:
     @property
     def done(self) -> bool:
         return self.state in TERMINAL
+
+    @property
+    def version(self) -> tuple[int, int]:
+        """Changes whenever anything a view draws changes (an event, or a step's weights):
+        a live view skips its redraw while it stays the same."""
+        return self._seq, self.step_count
 
     @property
     def paused(self) -> bool:
@@ -542,36 +573,57 @@ class Job:
                 self.model.train()
         return result
 
-    @torch.no_grad()
-    def _evaluate_set(self, name: str, x, y, labels, confusion: bool,
-                      chunk: int = 2048) -> dict[str, Any]:
-        if len(x) == 0:
-            return {f"{name}_loss": float("nan")}
-        total = 0.0
-        classify = self.head.task == "classification"
-        predicted = []
-        for i in range(0, len(x), chunk):
-            out = self.model(x[i:i + chunk])
-            loss = self._criterion(self.head.outputs_for_loss(out), y[i:i + chunk])
-            total += float(loss) * len(out)
-            if classify:
-                predicted.append(self.head.predicted_class(out))
-        result: dict[str, Any] = {f"{name}_loss": total / len(x)}
-        if classify:
-            pred = torch.cat(predicted)
-            result[f"{name}_accuracy"] = float((pred == labels).float().mean())
-            if confusion:
-                k = self.head.n_classes
-                matrix = torch.bincount(labels.long() * k + pred, minlength=k * k).view(k, k)
-                per_class = class_recall(matrix)
-                result[f"{name}_balanced_accuracy"] = float(np.nanmean(per_class))
-                if k <= MAX_CONFUSION_CLASSES:
-                    result[f"{name}_confusion"] = matrix.cpu().tolist()
-        return result
+    def _evaluate_set(self, name: str, x, y, labels, confusion: bool) -> dict[str, Any]:
+        return evaluate_split(self.model, self.head, self._criterion, name, x, y, labels,
+                              confusion)
 
     def test_metrics(self) -> dict[str, Any]:
         """Loss, accuracy, balanced accuracy and confusion matrix on the held-out test set."""
         return self.evaluate(("test",))
+
+
+def class_weights(rule: str, head, dataset: Dataset) -> torch.Tensor | None:
+    """'balanced': weight each class by n / (k * count), so rare classes count as much;
+    'sqrt': by the square root of that, normalised to the same mean weight per sample."""
+    if rule == "none" or head.task != "classification":
+        return None
+    counts = torch.bincount(dataset.y_train.long(), minlength=head.n_classes)
+    counts = counts.clamp_min(1).float()
+    weights = len(dataset.y_train) / (head.n_classes * counts)
+    if rule == "sqrt":
+        weights = weights.sqrt()
+        weights = weights * counts.sum() / (weights * counts).sum()
+    return weights
+
+
+@torch.no_grad()
+def evaluate_split(model: torch.nn.Module, head, criterion: torch.nn.Module, name: str, x, y,
+                   labels, confusion: bool, chunk: int = 2048) -> dict[str, Any]:
+    """Loss (and accuracy, balanced accuracy, confusion matrix) of `model` on one split, in
+    chunks; the caller puts the model in eval mode."""
+    if len(x) == 0:
+        return {f"{name}_loss": float("nan")}
+    total = 0.0
+    classify = head.task == "classification"
+    predicted = []
+    for i in range(0, len(x), chunk):
+        out = model(x[i:i + chunk])
+        loss = criterion(head.outputs_for_loss(out), y[i:i + chunk])
+        total += float(loss) * len(out)
+        if classify:
+            predicted.append(head.predicted_class(out))
+    result: dict[str, Any] = {f"{name}_loss": total / len(x)}
+    if classify:
+        pred = torch.cat(predicted)
+        result[f"{name}_accuracy"] = float((pred == labels).float().mean())
+        if confusion:
+            k = head.n_classes
+            matrix = torch.bincount(labels.long() * k + pred, minlength=k * k).view(k, k)
+            per_class = class_recall(matrix)
+            result[f"{name}_balanced_accuracy"] = float(np.nanmean(per_class))
+            if k <= MAX_CONFUSION_CLASSES:
+                result[f"{name}_confusion"] = matrix.cpu().tolist()
+    return result
 
 
 def class_recall(matrix: torch.Tensor) -> np.ndarray:

@@ -7,8 +7,9 @@ import streamlit as st
 from core.config import RunConfig
 from core.data.download import DatasetUnavailable
 from core.errors import ConfigError
-from playground.jobs import new_job, session_jobs
-from playground.live import is_active
+from playground.jobs import BUSY, new_job, queue_note, session_jobs
+
+WAITING = ("queued", "starting")
 
 
 def sync_job(name: str, config: RunConfig | None, load=None) -> tuple[object | None, str | None]:
@@ -45,7 +46,7 @@ def control_bar(name: str, config: RunConfig | None, reset=None) -> None:
     default fresh-weights reset (a fine-tuning job starts again from the pretrained ones)."""
     jobs = session_jobs()
     job = jobs.get(name)
-    running = is_active(job)
+    running = job is not None and job.state in BUSY
     cols = st.columns([1.1, 1, 1, 3.5])
     with cols[0]:
         if running:
@@ -71,6 +72,20 @@ def control_bar(name: str, config: RunConfig | None, reset=None) -> None:
         if job is not None:
             st.caption(f"**{job.state.replace('_', ' ')}** · {job.built.total_params:,} "
                        f"parameters · {describe(job)}")
+    if job is not None and job.state in WAITING:
+        st.fragment(run_every=0.5)(_waiting)(job)
+
+
+def _waiting(job) -> None:
+    """While the job waits for a worker: say where it stands, and redraw the whole page as
+    soon as it trains (or ends), so the live view starts polling."""
+    if job.state not in WAITING:
+        st.rerun()
+    note = queue_note(job)
+    if note:
+        st.info(note, icon=":material/hourglass_top:")
+    else:
+        st.caption("Starting a training worker…")
 
 
 def describe(job) -> str:

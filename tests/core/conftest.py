@@ -18,3 +18,17 @@ def one_thread_per_job():
     yield
     BUDGET.configure(reserve=reserve)
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def ray_backend():
+    """One local Ray for the whole test session (starting one takes seconds). CI installs
+    requirements-ray.txt; elsewhere the Ray variants skip, saying why."""
+    pytest.importorskip("ray", reason="ray is not installed (pip install -r requirements-ray.txt)")
+    import ray
+
+    from core.jobs.ray_backend import RayBackend, ensure_ray
+
+    ensure_ray(None, num_cpus=2)
+    yield RayBackend()
+    ray.shutdown()

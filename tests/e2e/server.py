@@ -86,9 +86,11 @@ def _is_healthy(base_url: str) -> bool:
 
 
 def start_app_server(
-    log_path: Path = DEFAULT_LOG_PATH, timeout: float = STARTUP_TIMEOUT_S
+    log_path: Path = DEFAULT_LOG_PATH, timeout: float = STARTUP_TIMEOUT_S,
+    env: dict[str, str] | None = None,
 ) -> AppServer:
     """Start the app on a free port and block until `/_stcore/health` answers "ok".
+    `env`: extra environment variables (e.g. the server's PLAYGROUND_* settings).
 
     Raises `AppServerError` (with the server's log) if it exits or is not healthy in time.
     """
@@ -98,7 +100,7 @@ def start_app_server(
     process = subprocess.Popen(
         streamlit_command(port),
         cwd=REPO_ROOT,
-        env=server_env(),
+        env={**server_env(), **(env or {})},
         stdin=subprocess.DEVNULL,
         stdout=log_file,
         stderr=subprocess.STDOUT,
@@ -136,10 +138,11 @@ def stop_app_server(server: AppServer, timeout: float = 10.0) -> None:
 
 @contextmanager
 def running_app_server(
-    log_path: Path = DEFAULT_LOG_PATH, timeout: float = STARTUP_TIMEOUT_S
+    log_path: Path = DEFAULT_LOG_PATH, timeout: float = STARTUP_TIMEOUT_S,
+    env: dict[str, str] | None = None,
 ) -> Iterator[AppServer]:
     """Context manager: a healthy app server for the duration of the block."""
-    server = start_app_server(log_path=log_path, timeout=timeout)
+    server = start_app_server(log_path=log_path, timeout=timeout, env=env)
     try:
         yield server
     finally:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from core.jobs.remote import RemoteJob
 from core.train import Job
 
 
@@ -13,15 +14,19 @@ from core.train import Job
 def started_jobs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Job]]:
     """Every Job whose thread a test starts; all are stopped and joined at teardown."""
     jobs: list[Job] = []
-    original = Job.start
-
-    def start(self: Job, paused: bool = False) -> bool:
-        jobs.append(self)
-        return original(self, paused)
-
-    monkeypatch.setattr(Job, "start", start)
+    for cls in (Job, RemoteJob):  # in the server's process, or in a worker process
+        monkeypatch.setattr(cls, "start", _recording(cls.start, jobs))
     yield jobs
     for job in jobs:
         job.stop(wait=True)
-    alive = [job for job in jobs if job._thread is not None and job._thread.is_alive()]
-    assert not alive, f"{len(alive)} training thread(s) outlived the test"
+    alive = [job for job in jobs if not job.join(10)]
+    assert not alive, f"{len(alive)} training thread(s) or worker(s) outlived the test"
+
+
+def _recording(original, jobs: list):
+    def start(self, paused: bool = False) -> bool:
+        if self not in jobs:
+            jobs.append(self)
+        return original(self, paused)
+
+    return start

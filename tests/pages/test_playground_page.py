@@ -186,7 +186,8 @@ def test_learning_rate_change_keeps_job_and_applies_on_resume(
     click(at, "Train")
     wait_until(at, lambda: job.epoch > resumed_at, "an epoch after resuming")
     assert job.history[-1]["lr"] == 0.1
-    assert job._optimizer.param_groups[0]["lr"] == 0.1
+    if isinstance(job, Job):  # in a worker process the optimizer is out of reach
+        assert job._optimizer.param_groups[0]["lr"] == 0.1
     assert [r["lr"] for r in job.history[:resumed_at]] == [0.03] * resumed_at
 
 
