@@ -730,6 +730,7 @@ class Live {
     const fps = this.stamps.length > 1 ? (this.stamps.length - 1) / ((now - this.stamps[0]) / 1000) : 0;
     const c = reply.frame.counters || (reply.frame.runs ? reply.frame.runs[0] : null);
     this.host.dataset.frames = String(this.frames);
+    this.host.dataset.rows = this.have.join(",");  // curve points held, per run
     if (c) { this.host.dataset.epoch = String(c.epoch); this.host.dataset.state = c.state; }
     this.status.textContent = c && this.data.scene.kind !== "runs"
       ? `Frame: epoch ${fmtInt(c.epoch)}, step ${fmtInt(c.step)}` + (reply.active && fps ? ` · ${fps.toFixed(1)} frames a second` : "")

@@ -49,6 +49,16 @@ def open_playground(page: Page, base_url: str, query: str = "") -> None:
               timeout_ms=TRAIN_TIMEOUT_MS)
 
 
+def poll(page: Page, what: str, body: str, arg: object = None,
+         timeout_ms: float = TRAIN_TIMEOUT_MS, polling: float = 100) -> object:
+    """Poll `(arg) => { body }` until truthy, with `reading()` giving the Playground live
+    view's reading (epoch, state, counters, drawn panels; see tests/e2e/helpers.py)."""
+    return wait_live(page, LIVE, what,
+                     "const reading = () => liveReading(key);\n"
+                     f"return ((arg) => {{ {body} }})(arg);",
+                     arg=arg, timeout_ms=timeout_ms, polling=polling)
+
+
 def live(page: Page, selector: str) -> Locator:
     """An element of the Playground's live view (CSS locators pierce its shadow root)."""
     return page.locator(f".st-key-{LIVE} .nnp-live {selector}")

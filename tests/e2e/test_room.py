@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.helpers import DEFAULT_TIMEOUT_MS, wait_for_app
+from tests.e2e.helpers import DEFAULT_TIMEOUT_MS, LIVE_JS, wait_for_app
 from tests.e2e.processes import worker_pids
 from tests.e2e.server import AppServer, running_app_server
 from tests.e2e.test_playground import control, open_playground, poll
@@ -58,11 +58,11 @@ def _epoch_at_least(page: Page, epoch: int, what: str) -> dict:
 
 
 def _loss_points(page: Page) -> int:
-    return page.evaluate("""() => {
-        const plot = document.querySelector('.st-key-pg_loss .js-plotly-plot');
-        const traces = plot && (plot._fullData || plot.data);  // decoded arrays
-        return traces ? Math.max(0, ...traces.map(t => (t.x && t.x.length) || 0)) : 0;
-    }""")
+    """Epochs on the loss curve the browser holds (the live view's data-rows)."""
+    return page.evaluate(f"""() => {{ {LIVE_JS}
+        const h = liveHost('pg_live');
+        return h ? Number((h.dataset.rows || '0').split(',')[0]) : 0;
+    }}""")
 
 
 def test_a_reload_finds_the_same_run_and_its_curves(room_server: AppServer, page: Page,
