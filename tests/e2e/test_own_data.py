@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.helpers import (
     DEFAULT_TIMEOUT_MS,
@@ -22,6 +23,7 @@ from tests.e2e.test_playground import (
     control,
     open_playground,
     screenshot_whole_app,
+    selectbox,
 )
 
 
@@ -37,12 +39,30 @@ def catalogue(path: Path) -> Path:
     return path
 
 
+def choose_settled(page: Page, label: str, option: str, tries: int = 3) -> None:
+    """`choose`, again if a late rerun closed the dropdown before the option was clicked."""
+    for attempt in range(tries):
+        try:
+            selectbox(page, label).click()
+            page.get_by_role("option", name=option, exact=True).click(timeout=5_000)
+            break
+        except PlaywrightTimeoutError:
+            if attempt == tries - 1:
+                raise
+            page.keyboard.press("Escape")
+            wait_for_app(page)
+    expect(selectbox(page, label)).to_have_value(option, timeout=DEFAULT_TIMEOUT_MS)
+
+
 def test_upload_a_csv_train_and_download_the_script(app_server: str, page: Page,
                                                     artifacts_dir: Path, tmp_path: Path) -> None:
     open_playground(page, app_server)
     choose(page, "Dataset", "Your own table (CSV)")
     wait_for_text(page, "Plot across (x1)")
-    choose(page, "Table", "Upload a CSV file…")
+    expect(page.get_by_text("The plane: x1 = u_g").first).to_be_visible(
+        timeout=TRAIN_TIMEOUT_MS)  # the run after the switch has settled
+    wait_for_app(page)
+    choose_settled(page, "Table", "Upload a CSV file…")
     page.locator('input[data-testid="stFileUploaderDropzoneInput"][accept*=".csv"]').set_input_files(
         str(catalogue(tmp_path / "colours.csv")))
     expect(page.get_by_role("combobox", name="Plot across (x1)", exact=True)).to_have_value(
