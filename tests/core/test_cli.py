@@ -123,7 +123,7 @@ def test_an_unreadable_config_file_exits_2(tmp_path, capsys):
     missing = tmp_path / "missing.json"
     assert cli.main(["train", str(missing)]) == cli.EXIT_BAD_INPUT
     err = capsys.readouterr().err
-    assert err.startswith(f"error: cannot read {missing}: No such file or directory")
+    assert err.startswith(f"error: cannot read {missing}: there is no such file")
 
 
 def test_train_init_from_starts_from_a_saved_model(tmp_path, capsys, monkeypatch):

@@ -53,7 +53,7 @@ CONFIG_CASES = {
         json.dumps({"dataset": {"name": IMAGE}}).encode(),
         "That config cannot be used: dataset.name: unknown dataset "
         "'![x](https://evil.example/t.png)' (choose from circle, xor, gauss, spiral, moons, sin, "
-        "plane, bumps, mnist, digits, galaxy_zoo, galaxy10_sdss, galaxy10_decals)"),
+        "plane, bumps, csv, mnist, digits, galaxy_zoo, galaxy10_sdss, galaxy10_decals, folders)"),
     "a log-in link as a feature": (
         json.dumps({"dataset": {"features": [LOGIN]}}).encode(),
         "That config cannot be used: dataset.features: unknown feature "

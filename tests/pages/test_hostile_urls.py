@@ -27,8 +27,8 @@ CASES = {
     "image in dataset.name": (
         {"dataset.name": IMAGE},
         "dataset.name: unknown dataset '![x](https://evil.example/t.png)' (choose from circle, "
-        "xor, gauss, spiral, moons, sin, plane, bumps, mnist, digits, galaxy_zoo, "
-        "galaxy10_sdss, galaxy10_decals)"),
+        "xor, gauss, spiral, moons, sin, plane, bumps, csv, mnist, digits, galaxy_zoo, "
+        "galaxy10_sdss, galaxy10_decals, folders)"),
     "login link as the optimizer": (
         {"training.optimizer": LOGIN},
         "training.optimizer: unknown value '[Click here to log in](https://evil.example/login)' "
