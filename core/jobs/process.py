@@ -17,12 +17,16 @@ import multiprocessing as mp
 import pickle
 import sys
 import threading
+import time
 from typing import Any
 
 import torch
 
 TICK_S = 0.05
 """How often a worker forwards new events and looks for commands (20 update batches/s)."""
+FRESH_WAIT_S = 0.2
+"""How long a copy of the weights waits for the worker to publish the frame it asked for
+(the worker answers within a tick; a busy or stopped one gets the last frame it published)."""
 SMALL_BYTES = 8 * 2**20
 _ALIGN = 16
 _context_lock = threading.Lock()
@@ -168,7 +172,15 @@ class ProcessChannel:
             raise EOFError(str(exc)) from exc
 
     def weights_into(self, targets: list[torch.Tensor]) -> tuple[int, int]:
-        """Copy the last published frame into `targets` and ask for a fresh one."""
+        """Ask the worker to publish its current weights, wait a moment for them, and copy
+        them into `targets`: what the page draws belongs to the epoch its counters show,
+        not to the previous frame's request."""
+        self._control[0] += 1
+        wanted = int(self._control[0])
+        deadline = time.monotonic() + FRESH_WAIT_S
+        while (int(self._control[1]) < wanted and time.monotonic() < deadline
+               and self.process.is_alive()):
+            time.sleep(0.002)
         got = self._lock.acquire(timeout=1.0)  # a worker killed mid-copy never releases it
         try:
             with torch.no_grad():
@@ -177,7 +189,6 @@ class ProcessChannel:
         finally:
             if got:
                 self._lock.release()
-        self._control[0] += 1
         return epoch, step
 
     def close(self) -> None:

@@ -83,6 +83,19 @@ def test_same_numbers_as_in_process(remote):
     assert _equal(cont.snapshot()["state_dict"], local_more.snapshot()["state_dict"])
 
 
+def test_a_frame_copied_while_running_is_the_current_one(remote):
+    """The first copy of a running job's weights is the worker's weights now, not the frame
+    it published before training began (a page that polls slowly would draw the initial
+    boundary beside a counter at epoch 5)."""
+    job = remote(make_config({"name": "circle", "samples": 200}, {"layers": [dense(4)]},
+                             {"optimizer": "sgd", "lr": 0.05, **ENDLESS}))
+    job.start()
+    wait_for(lambda: job.epoch >= 5, timeout=30, what="five epochs")
+    seen = job.step_count
+    epoch, step = job.copy_weights_into(build_model(job.config, job.dataset).model)
+    assert step >= seen > 0 and epoch >= 5, (epoch, step, seen)
+
+
 def test_pause_step_resume_live_hyperparameters_and_stop(remote):
     job = remote(make_config({"name": "circle", "samples": 200}, {"layers": [dense(4)]},
                              {"optimizer": "momentum", "lr": 0.01, **ENDLESS}))
