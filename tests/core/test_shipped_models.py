@@ -21,10 +21,10 @@ MODELS = sorted(p.stem for p in ASSETS.glob("*.safetensors"))
 MAX_BYTES = 5 * 1024 * 1024
 DATA_FILES = {"mnist": "mnist.npz", "galaxy_zoo": "galaxy_zoo1_sdss.npz"}
 MIN_ACCURACY = {"mnist_cnn": 0.99}
-MIN_RECALL = {"galaxy_cnn": {"elliptical": 0.85, "spiral": 0.78, "edge-on": 0.83}}
-"""Floors under the shipped galaxy CNN's card (0.87, 0.79, 0.85), so a retrained model cannot
-quietly lose recall. The project's target is 0.85 for each of the three; spirals are short of it
-(see assets/galaxy_cnn.md)."""
+MIN_RECALL = {"galaxy_cnn": {"elliptical": 0.85, "spiral": 0.82, "edge-on": 0.78}}
+"""Floors under the shipped galaxy CNN's card (0.86, 0.84, 0.80), so a retrained model cannot
+quietly lose recall. The project's target is 0.85 for each of the three; spirals and edge-on
+galaxies are short of it (see assets/galaxy_cnn.md)."""
 CARD_TOLERANCE = 0.01
 
 
