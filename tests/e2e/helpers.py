@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, Playwright, expect
+from playwright.sync_api import Browser, Locator, Page, Playwright, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 CHROMIUM_PATH = Path("/usr/bin/chromium")
@@ -50,6 +51,28 @@ def wait_for_app(page: Page, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> None:
     """
     expect(page.locator('[data-testid="stApp"]')).to_be_attached(timeout=timeout_ms)
     page.wait_for_function(_APP_IDLE_JS, timeout=timeout_ms, polling=100)
+
+
+def set_checkbox(page: Page, scope: Locator, name: str, checked: bool,
+                 timeout_ms: float = DEFAULT_TIMEOUT_MS) -> None:
+    """Tick or untick the Streamlit checkbox labelled `name` and wait until the app holds
+    that state: a click that lands while a rerun redraws the widget can be undone by it, so
+    click again (after the app settles) until the state sticks."""
+    box = scope.get_by_role("checkbox", name=name)
+    label = scope.get_by_text(name, exact=True)
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        wait_for_app(page, timeout_ms)
+        if box.is_checked() == checked:
+            page.wait_for_timeout(500)  # a rerun already on its way may still reset it
+            wait_for_app(page, timeout_ms)
+            if box.is_checked() == checked:
+                return
+        elif time.monotonic() > deadline:
+            raise AssertionError(f"the checkbox {name!r} did not stay {checked}")
+        else:
+            label.click()
+            page.wait_for_timeout(300)
 
 
 def wait_for_text(page: Page, text: str, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> None:

@@ -12,6 +12,7 @@ from tests.e2e.helpers import (
     DEFAULT_TIMEOUT_MS,
     assert_no_exception,
     open_app,
+    set_checkbox,
     wait_for_app,
     wait_for_rerun,
     wait_for_text,
@@ -97,9 +98,7 @@ def test_optimizer_race_draws_a_path_per_enabled_optimizer(app_server: str,
     open_lab(page, app_server, "optimizers")
     main = page.get_by_test_id("stMain")
     expect(main.get_by_text("Pick the optimizers and press")).to_be_visible()
-    main.get_by_text("RMSProp", exact=True).click()  # leaves SGD, momentum and Adam
-    expect(main.get_by_role("checkbox", name="RMSProp")).not_to_be_checked()
-    wait_for_app(page)
+    set_checkbox(page, main, "RMSProp", False)  # leaves SGD, momentum and Adam
 
     main.get_by_role("button", name="Start race").click()
     wait_for_text(page, "of the minimum", timeout_ms=LOAD_TIMEOUT_MS)
