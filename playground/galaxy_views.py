@@ -370,9 +370,10 @@ def results_table(results, truth: dict[str, str]) -> None:
     from core.galaxy import predictions_csv
 
     rows = result_rows(results)
-    if truth:
-        for row in rows:
-            row["true class"] = truth.get(row["file"], "")
+    if truth:  # beside the network's call, where a wide note cannot push it out of view
+        rows = [{**{k: v for k, v in row.items() if k != "note"},
+                 "true class": truth.get(row["file"], ""), "note": row.get("note", "")}
+                for row in rows]
     st.dataframe(rows, hide_index=True, width="stretch", column_config={
         "picture": st.column_config.ImageColumn("network's view", width="small"),
         "confidence": st.column_config.ProgressColumn("confidence", format="percent",
