@@ -26,6 +26,7 @@ import torch
 from core.build import dense_biases, dense_weights
 from core.inspection import grid_view
 from playground.colors import CLASS_COLORS
+from playground.jobs import BUSY
 from playground.liveview import frames
 
 if TYPE_CHECKING:
@@ -99,7 +100,8 @@ class Feed:
             return None
         version, frame = self.frame()
         starts = [h if 0 <= h <= n else 0 for h, n in zip(have, lengths, strict=False)]
-        return {"v": version, "active": self.active, "frame": frame,
+        busy = any(job.state in BUSY for job in self.jobs)  # the page shows Pause
+        return {"v": version, "active": self.active, "busy": busy, "frame": frame,
                 "from": starts, "rows": [self.rows(i, s) for i, s in enumerate(starts)]}
 
     def first_reply(self) -> dict[str, Any]:

@@ -716,6 +716,9 @@ class Live {
     this.frames = 0; this.stamps = [];
     this.v = null; this.have = [];
     this.active = data.reply.active;
+    this.busy = data.reply.busy;  // running, stepping, starting or queued
+    this.pageActive = this.busy;  // the page's last script run drew a busy run
+    this.asked = 0; this.askedAt = null;
     this.apply(data.reply);
     this.stopped = false;
     this.timer = setTimeout(() => this.poll(), data.reply.active ? data.poll_ms : data.idle_ms);
@@ -740,24 +743,35 @@ class Live {
     if (reply.v !== this.v) this.apply(reply);
     const was = this.active;
     this.active = reply.active;
+    this.busy = reply.busy; this.pageActive = reply.busy; this.askedAt = null;
     if (this.active && !was && !this.stopped) {
       clearTimeout(this.timer);
       this.timer = setTimeout(() => this.poll(), this.data.poll_ms);
     }
   }
+  // The page drew its controls for a busy run that has since settled: ask it to rerun (again
+  // every 2 s until its next run arrives, as a request that meets another rerun can be lost).
+  settle() {
+    if (!this.pageActive || this.busy) return;
+    const now = performance.now();
+    if (this.askedAt !== null && now - this.askedAt < 2000) return;
+    this.askedAt = now; this.asked += 1;
+    this.component.setTriggerValue("settled", `${this.v}#${this.asked}`);
+  }
   async poll() {
     if (this.stopped) return;
-    let delay = this.active ? this.data.poll_ms : this.data.idle_ms;
+    let delay = this.active || this.pageActive ? this.data.poll_ms : this.data.idle_ms;
     try {
       const url = `${this.data.feed}?v=${encodeURIComponent(this.v || "")}&n=${this.have.join(",")}`;
       const r = await fetch(url, { cache: "no-store" });
       if (r.status === 200) {
         const reply = await r.json();
-        const was = this.active;
-        this.active = reply.active;
+        this.active = reply.active; this.busy = reply.busy;
+        if (reply.busy) this.pageActive = true;  // a run the page must catch up with at its end
         this.apply(reply);
-        if (was && !reply.active) this.component.setTriggerValue("settled", reply.v);
-      } else if (r.status === 404) {
+      }
+      if (r.status === 200 || r.status === 204) this.settle();
+      else if (r.status === 404) {
         this.stopped = true;
         this.component.setTriggerValue("gone", this.v || "gone");
         return;
