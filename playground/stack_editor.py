@@ -14,7 +14,7 @@ import streamlit as st
 
 from core.activations import ACTIVATIONS
 from core.layers import LAYERS, Param, with_defaults
-from playground.state import canonical, widget_key
+from playground.state import canonical, keyed_widget, widget_key
 
 _LABELS = {
     "units": "units",
@@ -61,20 +61,17 @@ def _add(page: str) -> None:
 
 def _param_widget(page: str, row: int, name: str, param: Param, value: Any) -> Any:
     key = widget_key(page, f"stack.{row}.{name}")
-    if key not in st.session_state:
-        st.session_state[key] = value
     label = _LABELS.get(name, name)
     if param.choices is not None:
         fmt = (lambda a: ACTIVATIONS[a].label) if name == "activation" else str
-        return st.selectbox(label, list(param.choices), key=key, format_func=fmt)
+        return keyed_widget(st.selectbox, label, key, value, list(param.choices),
+                            format_func=fmt)
     if param.kind is float:
-        return st.number_input(
-            label, min_value=float(param.low), max_value=float(param.high), step=0.05, key=key
-        )
+        return keyed_widget(st.number_input, label, key, value, min_value=float(param.low),
+                            max_value=float(param.high), step=0.05)
     help_text = "0 = same as the window" if name == "stride" and param.low == 0 else None
-    return st.number_input(
-        label, min_value=int(param.low), max_value=int(param.high), step=1, key=key, help=help_text
-    )
+    return keyed_widget(st.number_input, label, key, value, min_value=int(param.low),
+                        max_value=int(param.high), step=1, help=help_text)
 
 
 def stack_editor(page: str) -> None:

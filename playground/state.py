@@ -80,14 +80,57 @@ def sync_url(config: RunConfig) -> None:
         st.query_params.from_dict(params)
 
 
+def keyed_widget(widget: Callable[..., Any], label: str, key: str, value: Any,
+                 *args: Any, **kwargs: Any) -> Any:
+    """Draw `widget` under `key`, starting at `value` (kept in Session State when new).
+
+    The value also goes in as the widget's own default: a script run cut short by a rerun
+    (the tab id arriving, a live-view trigger) can leave the browser without the value set
+    through Session State, and it then shows and sends back the widget's default, e.g. a
+    "Number of points" of 4 and no input feature while the server holds 500 and (x1, x2).
+    """
+    if key not in st.session_state:
+        st.session_state[key] = value
+    return widget(label, *args, key=key, **_with_default(widget, st.session_state[key], args,
+                                                         kwargs))
+
+
+def _with_default(widget: Callable[..., Any], current: Any, args: tuple,
+                  kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`kwargs` plus the widget's default argument set to `current`, where it fits the widget
+    (numbers in the widget's own type; a choice among its options); else unchanged."""
+    kind = getattr(widget, "__name__", "")
+    if kind in ("selectbox", "radio", "select_slider"):
+        options = list(args[0] if args else kwargs.get("options", []))
+        if current not in options:
+            return kwargs
+        if kind == "select_slider":
+            return {**kwargs, "value": current}
+        return {**kwargs, "index": options.index(current)}
+    if kind in ("multiselect", "pills", "segmented_control"):
+        return {**kwargs, "default": current}
+    if kind in ("number_input", "slider"):
+        ref = next((kwargs[k] for k in ("min_value", "max_value", "step") if k in kwargs), None)
+        if isinstance(current, bool) or not isinstance(current, int | float):
+            return kwargs
+        if isinstance(ref, float):
+            current = float(current)
+        elif isinstance(ref, int) and isinstance(current, float):
+            if not current.is_integer():
+                return kwargs
+            current = int(current)
+        low, high = kwargs.get("min_value"), kwargs.get("max_value")
+        if (low is not None and current < low) or (high is not None and current > high):
+            return kwargs
+    return {**kwargs, "value": current}
+
+
 def bind(page: str, section: str, name: str, widget: Callable[..., Any], label: str,
          *args: Any, **kwargs: Any) -> Any:
     """Draw `widget` for config[section][name] and store its value back into the config."""
     data = canonical(page)
-    key = widget_key(page, f"{section}.{name}")
-    if key not in st.session_state:
-        st.session_state[key] = data[section][name]
-    value = widget(label, *args, key=key, **kwargs)
+    value = keyed_widget(widget, label, widget_key(page, f"{section}.{name}"),
+                         data[section][name], *args, **kwargs)
     data[section][name] = value
     return value
 
@@ -95,10 +138,7 @@ def bind(page: str, section: str, name: str, widget: Callable[..., Any], label: 
 def bind_value(page: str, key: str, initial: Any, widget: Callable[..., Any], label: str,
                *args: Any, **kwargs: Any) -> Any:
     """Like bind, for widgets that do not map one-to-one onto a config field."""
-    full = widget_key(page, key)
-    if full not in st.session_state:
-        st.session_state[full] = initial
-    return widget(label, *args, key=full, **kwargs)
+    return keyed_widget(widget, label, widget_key(page, key), initial, *args, **kwargs)
 
 
 def current_config(page: str) -> tuple[RunConfig | None, str | None]:

@@ -292,3 +292,19 @@ def test_tampered_link_shows_warning_and_default(open_page: Callable[..., AppTes
     assert by_label(at.number_input, "Hidden layers").value == len(default.network.layers)
     assert job_of(at).config.to_dict() == default.to_dict()
     assert any(PRESETS[DEFAULT_PRESET].title in i.value for i in at.info)
+
+
+def test_widgets_carry_their_value_as_their_own_default(open_page) -> None:
+    """A browser that misses the script run which set a widget through Session State (cut
+    short by a rerun) falls back to the widget's default: that default must be the value."""
+    at = open_page()
+    config = PRESETS[DEFAULT_PRESET].config()
+    points = by_label(at.number_input, "Number of points")
+    assert points.proto.default == config.dataset.samples != points.proto.min
+    noise = by_label(at.slider, "Noise")
+    assert list(noise.proto.default) == [config.dataset.noise]
+    dataset = by_label(at.selectbox, "Dataset")
+    assert dataset.options[dataset.proto.default] == dataset.format_func(config.dataset.name)
+    inputs = [box for box in at.checkbox if box.key.split(".")[-1] in config.dataset.features]
+    assert len(inputs) == len(config.dataset.features) == 2
+    assert all(box.proto.default is True for box in inputs)
