@@ -102,15 +102,18 @@ def _with_default(widget: Callable[..., Any], current: Any, args: tuple,
     kind = getattr(widget, "__name__", "")
     if kind in ("selectbox", "radio", "select_slider"):
         options = list(args[0] if args else kwargs.get("options", []))
-        if current not in options:
+        if current not in options or len(args) > 1 or {"index", "value"} & kwargs.keys():
             return kwargs
         if kind == "select_slider":
             return {**kwargs, "value": current}
         return {**kwargs, "index": options.index(current)}
     if kind in ("multiselect", "pills", "segmented_control"):
-        return {**kwargs, "default": current}
-    if kind in ("number_input", "slider"):
-        ref = next((kwargs[k] for k in ("min_value", "max_value", "step") if k in kwargs), None)
+        return kwargs if len(args) > 1 or "default" in kwargs else {**kwargs, "default": current}
+    if kind in ("number_input", "slider"):  # (label,) min_value, max_value, value, step
+        if len(args) > 2 or "value" in kwargs:
+            return kwargs
+        bounds = {**dict(zip(("min_value", "max_value"), args, strict=False)), **kwargs}
+        ref = next((bounds[k] for k in ("min_value", "max_value", "step") if k in bounds), None)
         if isinstance(current, bool) or not isinstance(current, int | float):
             return kwargs
         if isinstance(ref, float):
@@ -119,9 +122,11 @@ def _with_default(widget: Callable[..., Any], current: Any, args: tuple,
             if not current.is_integer():
                 return kwargs
             current = int(current)
-        low, high = kwargs.get("min_value"), kwargs.get("max_value")
+        low, high = bounds.get("min_value"), bounds.get("max_value")
         if (low is not None and current < low) or (high is not None and current > high):
             return kwargs
+    elif args or "value" in kwargs:  # checkbox, toggle, text: (label,) value
+        return kwargs
     return {**kwargs, "value": current}
 
 
