@@ -9,6 +9,7 @@ from core.errors import ConfigError
 from core.surfaces import bowl, gd_regime, parabola, trajectory
 from playground import lab_charts, labs
 from playground.jobs import configure_threads
+from playground.state import from_state
 
 configure_threads()
 LR_OPTIONS = sorted({round(m * 10.0 ** e, 6) for e in range(-3, 1)
@@ -38,20 +39,20 @@ if overshoot_tab.open:
     with overshoot_tab:
         controls, view = st.columns([1, 3], gap="large")
         with controls:
-            shape = st.radio("Surface", ["1-D parabola", "2-D bowl"], key="lr:shape",
-                             horizontal=True)
-            L = st.select_slider("Curvature L", CURVATURES, key="lr:curvature",
-                                 help="The second derivative: how sharply the loss bends.")
+            shape = from_state(st.radio, "Surface", ["1-D parabola", "2-D bowl"],
+                               key="lr:shape", horizontal=True)
+            L = from_state(st.select_slider, "Curvature L", CURVATURES, key="lr:curvature",
+                           help="The second derivative: how sharply the loss bends.")
             condition = 1
             if shape == "2-D bowl":
-                condition = st.select_slider(
-                    "Condition number κ", CONDITIONS, key="lr:condition",
+                condition = from_state(
+                    st.select_slider, "Condition number κ", CONDITIONS, key="lr:condition",
                     help="Steep direction curvature L ÷ flat direction curvature L/κ.")
-            lr = st.select_slider("Learning rate", LR_OPTIONS, key="lr:lr",
-                                  format_func=lambda v: f"{v:g}",
-                                  help="Log scale. Gradient descent on a quadratic is stable "
-                                       "below 2/L.")
-            steps = st.slider("Steps", 5, 100, key="lr:steps")
+            lr = from_state(st.select_slider, "Learning rate", LR_OPTIONS, key="lr:lr",
+                            format_func=lambda v: f"{v:g}",
+                            help="Log scale. Gradient descent on a quadratic is stable "
+                                 "below 2/L.")
+            steps = from_state(st.slider, "Steps", 5, 100, key="lr:steps")
         surface = parabola(L) if shape == "1-D parabola" else bowl(condition, L)
         regime = gd_regime(lr, L)
         path = trajectory(surface, "sgd", steps=steps, knobs={"lr": lr})
@@ -99,12 +100,12 @@ if range_tab.open:
                     "No Playground setup in this session yet, so a default: ")
                    + labs.describe_config(config) + ".")
         cols = st.columns([1, 1, 1, 1.2])
-        cols[0].select_slider("Start rate", [1e-7, 1e-6, 1e-5, 1e-4, 1e-3], key="lr:start_lr",
-                              format_func=lambda v: f"{v:g}")
-        cols[1].select_slider("End rate", [0.1, 1.0, 10.0, 100.0], key="lr:end_lr",
-                              format_func=lambda v: f"{v:g}")
-        cols[2].select_slider("Steps", [100, 150, 200, 250, 300, 400, 500],
-                              key="lr:sweep_steps")
+        from_state(cols[0].select_slider, "Start rate", [1e-7, 1e-6, 1e-5, 1e-4, 1e-3],
+                   key="lr:start_lr", format_func=lambda v: f"{v:g}")
+        from_state(cols[1].select_slider, "End rate", [0.1, 1.0, 10.0, 100.0], key="lr:end_lr",
+                   format_func=lambda v: f"{v:g}")
+        from_state(cols[2].select_slider, "Steps", [100, 150, 200, 250, 300, 400, 500],
+                   key="lr:sweep_steps")
         with cols[3]:
             st.write("")
             run = st.button("Run the range test", icon=":material/play_arrow:",
@@ -168,11 +169,11 @@ if side_tab.open:
             for i, value in enumerate(defaults):
                 st.session_state[f"lr:side_lr{i}"] = value
         cols = st.columns([1, 1, 1, 1, 1.3])
-        rates = tuple(cols[i].number_input(f"lr, {label}", min_value=1e-7, max_value=99.0,
-                                           key=f"lr:side_lr{i}", format="%g")
+        rates = tuple(from_state(cols[i].number_input, f"lr, {label}", min_value=1e-7,
+                                 max_value=99.0, key=f"lr:side_lr{i}", format="%g")
                       for i, label in enumerate(labs.SIDE_LABELS))
-        epochs = cols[3].number_input("Epochs", min_value=1, max_value=2000, step=10,
-                                      key="lr:epochs")
+        epochs = from_state(cols[3].number_input, "Epochs", min_value=1, max_value=2000,
+                            step=10, key="lr:epochs")
         with cols[4]:
             st.write("")
             if any(job.state in ("running", "stepping") for job in labs.side_jobs()):

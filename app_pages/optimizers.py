@@ -10,6 +10,7 @@ from core.optimizers import OPTIMIZERS
 from core.surfaces import SURFACE_LABELS, make_surface
 from playground import lab_charts, labs
 from playground.jobs import configure_threads
+from playground.state import from_state
 
 configure_threads()
 RACE_SURFACES = [name for name in SURFACE_LABELS if name != "parabola"]
@@ -76,17 +77,18 @@ race_tab, real_tab = st.tabs(["Race on test surfaces", "The real thing: your net
 if race_tab.open:
     with race_tab:
         top = st.columns([1.4, 1, 1, 0.8, 0.8, 0.8])
-        top[0].selectbox("Surface", RACE_SURFACES, key="opt:surface",
-                         format_func=lambda n: SURFACE_LABELS[n], on_change=_reset_for_surface)
+        from_state(top[0].selectbox, "Surface", RACE_SURFACES, key="opt:surface",
+                   format_func=lambda n: SURFACE_LABELS[n], on_change=_reset_for_surface)
         if st.session_state["opt:surface"] == "bowl":
-            top[1].select_slider("Condition number κ", CONDITIONS, key="opt:condition")
-        top[2].select_slider("Gradient noise σ", NOISE, key="opt:noise",
-                             format_func=lambda v: f"{v:g}",
-                             help="Gaussian noise on every gradient, like a mini-batch "
-                                  "(seeded: the same noise for every optimizer).")
-        top[3].number_input("Steps", 10, 2000, step=50, key="opt:steps")
-        top[4].number_input("start x", step=0.1, format="%.2f", key="opt:start_x")
-        top[5].number_input("start y", step=0.1, format="%.2f", key="opt:start_y")
+            from_state(top[1].select_slider, "Condition number κ", CONDITIONS,
+                       key="opt:condition")
+        from_state(top[2].select_slider, "Gradient noise σ", NOISE, key="opt:noise",
+                   format_func=lambda v: f"{v:g}",
+                   help="Gaussian noise on every gradient, like a mini-batch "
+                        "(seeded: the same noise for every optimizer).")
+        from_state(top[3].number_input, "Steps", 10, 2000, step=50, key="opt:steps")
+        from_state(top[4].number_input, "start x", step=0.1, format="%.2f", key="opt:start_x")
+        from_state(top[5].number_input, "start y", step=0.1, format="%.2f", key="opt:start_y")
         surface_name, params, surface = _surface()
         st.caption(surface.description + " Click the contours to start somewhere else.")
 
@@ -95,15 +97,15 @@ if race_tab.open:
             grid = st.columns(4)
             for i, (name, spec) in enumerate(OPTIMIZERS.items()):
                 with grid[i % 4].container(border=True):
-                    st.checkbox(f"**{spec.label}**", key=f"opt:on.{name}")
-                    st.number_input("learning rate", min_value=1e-6, max_value=99.0,
-                                    format="%g", key=f"opt:lr.{name}",
-                                    disabled=not st.session_state[f"opt:on.{name}"])
+                    from_state(st.checkbox, f"**{spec.label}**", key=f"opt:on.{name}")
+                    from_state(st.number_input, "learning rate", min_value=1e-6,
+                               max_value=99.0, format="%g", key=f"opt:lr.{name}",
+                               disabled=not st.session_state[f"opt:on.{name}"])
                     for knob in spec.knobs:
                         label, low, high, step, fmt = KNOB_WIDGETS[knob]
-                        st.number_input(label, low, high, step=step, format=fmt,
-                                        key=f"opt:{knob}.{name}",
-                                        disabled=not st.session_state[f"opt:on.{name}"])
+                        from_state(st.number_input, label, low, high, step=step, format=fmt,
+                                   key=f"opt:{knob}.{name}",
+                                   disabled=not st.session_state[f"opt:on.{name}"])
         enabled = [n for n in OPTIMIZERS if st.session_state[f"opt:on.{n}"]]
         buttons = st.columns([1.1, 0.9, 0.9, 1.4, 1.7])
         if buttons[0].button("Start race", icon=":material/flag:", type="primary",
@@ -112,10 +114,10 @@ if race_tab.open:
         buttons[1].button("Reset", icon=":material/restart_alt:", key="opt:reset",
                           on_click=_reset_for_surface, width="stretch",
                           help="This surface's start point and learning rates.")
-        buttons[2].toggle("3-D view", key="opt:show3d")
-        buttons[3].number_input("ε", min_value=1e-4, max_value=1.0, format="%g",
-                                key="opt:eps", label_visibility="collapsed",
-                                help="Reached = stays within ε of a minimum to the end.")
+        from_state(buttons[2].toggle, "3-D view", key="opt:show3d")
+        from_state(buttons[3].number_input, "ε", min_value=1e-4, max_value=1.0, format="%g",
+                   key="opt:eps", label_visibility="collapsed",
+                   help="Reached = stays within ε of a minimum to the end.")
         buttons[4].caption("ε: a path has reached a minimum once it stays this close.")
 
         start = (st.session_state["opt:start_x"], st.session_state["opt:start_y"])
@@ -181,16 +183,18 @@ if real_tab.open:
                 "line from the initial to the trained weights, and over a plane through the "
                 "trained weights.")
             cols = st.columns([1, 1.6, 1, 1])
-            cols[0].select_slider("Grid resolution", RESOLUTIONS, key="opt:resolution",
-                                  format_func=lambda n: f"{n}×{n}",
-                                  help="Loss evaluations: resolution² on the whole training "
-                                       "set (up to 2,000 samples).")
-            cols[1].radio("Plane", ["random", "pca"], key="opt:directions", horizontal=True,
-                          format_func=lambda d: {"random": "random, filter-normalised",
-                                                 "pca": "main directions of the path (PCA)"}[d])
+            from_state(cols[0].select_slider, "Grid resolution", RESOLUTIONS,
+                       key="opt:resolution", format_func=lambda n: f"{n}×{n}",
+                       help="Loss evaluations: resolution² on the whole training "
+                            "set (up to 2,000 samples).")
+            from_state(cols[1].radio, "Plane", ["random", "pca"], key="opt:directions",
+                       horizontal=True,
+                       format_func=lambda d: {"random": "random, filter-normalised",
+                                              "pca": "main directions of the path (PCA)"}[d])
             if st.session_state["opt:directions"] == "random":
-                cols[2].select_slider("Span ±", [0.25, 0.5, 1.0, 1.5, 2.0], key="opt:span",
-                                      help="±1 = a step as large as each filter's weights.")
+                from_state(cols[2].select_slider, "Span ±", [0.25, 0.5, 1.0, 1.5, 2.0],
+                           key="opt:span",
+                           help="±1 = a step as large as each filter's weights.")
             with cols[3]:
                 st.write("")
                 compute = st.button("Compute the landscape", icon=":material/landscape:",

@@ -13,13 +13,20 @@ from playground.literal import literal
 from playground.live import ViewOptions, live_view
 from playground.presets import DEFAULT_PRESET, PRESETS, preset_configs
 from playground.sharing import share_panel
-from playground.state import canonical, current_config, init_config, load_config, sync_url
+from playground.state import (
+    canonical,
+    current_config,
+    init_config,
+    link_note,
+    load_config,
+    sync_url,
+)
 from playground.table_panel import table_problem
 
 PAGE = "playground"
 configure_threads()
 PRESET_CONFIGS = preset_configs()
-link_problem = init_config(PAGE, PRESET_CONFIGS, DEFAULT_PRESET, fits=widgets.fits_playground)
+init_config(PAGE, PRESET_CONFIGS, DEFAULT_PRESET, fits=widgets.fits_playground)
 if "_lesson" not in st.session_state:  # the lesson whose setup was opened (link, reload), if any
     st.session_state["_lesson"] = next((name for name, preset in PRESET_CONFIGS.items()
                                         if preset.to_dict() == canonical(PAGE)), None)
@@ -64,6 +71,7 @@ st.title("Playground")
 lesson = PRESETS.get(st.session_state["_lesson"])
 if lesson is not None:
     st.info(f"**{lesson.title}.** {lesson.lesson}", icon=":material/school:")
+link_problem = link_note(PAGE)
 if link_problem:
     st.warning(literal(link_problem), icon=":material/link_off:")
 if problem:

@@ -9,7 +9,7 @@ from core.data.images import AUGMENTATIONS, DEFAULT_TASK, IMAGE_SOURCES, NORMALI
 from playground.folders_panel import folders_panel
 from playground.image_setup import LESSON_NOTES, STARTER_FOR, STARTERS, default_image_config
 from playground.stack_editor import set_layers
-from playground.state import bind, bind_value, canonical, load_config, widget_key
+from playground.state import bind, bind_value, canonical, from_state, load_config, widget_key
 
 SUBSETS = [500, 1000, 2000, 5000, 10_000, 20_000, None]
 
@@ -27,9 +27,9 @@ def dataset_panel(page: str) -> None:
     data = canonical(page)["dataset"]
     key = widget_key(page, "source")
     st.session_state.setdefault(key, data["name"])
-    st.selectbox("Dataset", [*IMAGE_SOURCES, FOLDERS], key=key, format_func=_source_label,
-                 on_change=_switch_dataset, args=(page,),
-                 help="Switching the dataset loads its starter network and settings.")
+    from_state(st.selectbox, "Dataset", [*IMAGE_SOURCES, FOLDERS], key=key,
+               format_func=_source_label, on_change=_switch_dataset, args=(page,),
+               help="Switching the dataset loads its starter network and settings.")
     if data["name"] == FOLDERS:
         folders_panel(page)
     else:
@@ -97,8 +97,8 @@ def starter_picker(page: str) -> None:
     key = widget_key(page, "starter")
     st.session_state.setdefault(key, STARTER_FOR[data["name"]])
     cols = st.columns([2, 1], vertical_alignment="bottom")
-    cols[0].selectbox("Starter architecture", list(STARTERS), key=key,
-                      format_func=lambda s: STARTERS[s][0])
+    from_state(cols[0].selectbox, "Starter architecture", list(STARTERS), key=key,
+               format_func=lambda s: STARTERS[s][0])
     cols[1].button("Use", key=widget_key(page, "use_starter"), width="stretch",
                    on_click=lambda: set_layers(page, STARTERS[st.session_state[key]][1]))
 

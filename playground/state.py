@@ -49,10 +49,11 @@ def init_config(page: str, presets: dict[str, Any], default_preset: str,
                 fits: Callable[[RunConfig], str | None] | None = None) -> str | None:
     """First run of a session: take the config from the link (or `?preset=`), else the default.
 
-    Returns a message when the link was unusable (shown to the user, defaults loaded instead);
-    `fits` says why a valid config is still one the page's widgets cannot show. The message
-    quotes the link's values: show it with playground.literal.literal.
+    Returns a message when the link was unusable (defaults loaded instead), also kept for
+    link_note; `fits` says why a valid config is still one the page's widgets cannot show. The
+    message quotes the link's values: show it with playground.literal.literal.
     """
+    note_key = _note_key(page)
     if _config_key(page) in st.session_state:
         return None
     params = st.query_params.to_dict() if use_url else {}
@@ -70,7 +71,23 @@ def init_config(page: str, presets: dict[str, Any], default_preset: str,
         config = None
         message = f"This link's configuration could not be used ({exc}); showing the default."
     load_config(page, config if config is not None else presets[default_preset])
+    if message is not None:
+        st.session_state[note_key] = (message, copy.deepcopy(canonical(page)))
     return message
+
+
+def _note_key(page: str) -> str:
+    return f"_link_note.{page}"
+
+
+def link_note(page: str) -> str | None:
+    """The unusable link's message, on every run until the user changes the setup (the tab-id
+    rerun right after the first run must not wipe it). Call it after the widgets are bound."""
+    note = st.session_state.get(_note_key(page))
+    if note is not None and note[1] == canonical(page):
+        return note[0]
+    st.session_state.pop(_note_key(page), None)
+    return None
 
 
 def sync_url(config: RunConfig) -> None:
@@ -93,6 +110,15 @@ def keyed_widget(widget: Callable[..., Any], label: str, key: str, value: Any,
         st.session_state[key] = value
     return widget(label, *args, key=key, **_with_default(widget, st.session_state[key], args,
                                                          kwargs))
+
+
+def from_state(widget: Callable[..., Any], label: str, *args: Any, key: str,
+               **kwargs: Any) -> Any:
+    """Draw `widget` under `key`, whose value the page put in Session State beforehand, and
+    pass that value as the widget's default too (see keyed_widget)."""
+    if key in st.session_state:
+        kwargs = _with_default(widget, st.session_state[key], args, kwargs)
+    return widget(label, *args, key=key, **kwargs)
 
 
 def _with_default(widget: Callable[..., Any], current: Any, args: tuple,

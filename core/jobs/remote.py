@@ -490,6 +490,9 @@ class RemoteJob:
                 if self.state != "paused":
                     self.state = "paused"
             elif not self.done:
+                if self.history:  # the counters may be ahead of the last epoch that reported
+                    self.epoch, self.step_count = (self.history[-1]["epoch"],
+                                                   self.history[-1]["step"])
                 self._end_here("error", f"the training worker stopped unexpectedly ({reason}). "
                                         f"The weights from epoch {self.epoch} are kept: press "
                                         "Train to go on, or Reset to start again.")

@@ -293,6 +293,13 @@ def test_tampered_link_shows_warning_and_default(open_page: Callable[..., AppTes
     assert job_of(at).config.to_dict() == default.to_dict()
     assert any(PRESETS[DEFAULT_PRESET].title in i.value for i in at.info)
 
+    # It stays through the reruns that follow (the browser's tab-id rerun comes at once) ...
+    at.run().run()
+    assert any("could not be used" in w.value for w in at.warning), [w.value for w in at.warning]
+    # ... until the student changes the setup.
+    by_label(at.number_input, "Number of points").set_value(300).run()
+    assert not any("could not be used" in w.value for w in at.warning)
+
 
 def test_widgets_carry_their_value_as_their_own_default(open_page) -> None:
     """A browser that misses the script run which set a widget through Session State (cut
