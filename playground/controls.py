@@ -8,6 +8,7 @@ from core.config import RunConfig
 from core.data.download import DatasetUnavailable
 from core.errors import ConfigError
 from playground.jobs import BUSY, new_job, queue_note, session_jobs
+from playground.liveview.component import DREW_BUSY
 
 WAITING = ("queued", "starting")
 
@@ -46,7 +47,10 @@ def control_bar(name: str, config: RunConfig | None, reset=None) -> None:
     default fresh-weights reset (a fine-tuning job starts again from the pretrained ones)."""
     jobs = session_jobs()
     job = jobs.get(name)
-    running = job is not None and job.state in BUSY
+    state = job.state if job is not None else None  # one reading: a worker moves it any time
+    running = state in BUSY
+    # the live view mounted below asks for a rerun once the run settles, if Pause was drawn
+    st.session_state[DREW_BUSY] = st.session_state.get(DREW_BUSY, False) or running
     cols = st.columns([1.1, 1, 1, 3.5])
     with cols[0]:
         if running:
@@ -54,13 +58,13 @@ def control_bar(name: str, config: RunConfig | None, reset=None) -> None:
                       on_click=lambda: job.pause(), width="stretch")
         else:
             st.button("Train", icon=":material/play_arrow:", key=f"{name}_play", type="primary",
-                      disabled=config is None or job is None or job.state == "diverged",
+                      disabled=config is None or job is None or state == "diverged",
                       on_click=lambda: jobs.play(name, config), width="stretch",
                       help="Start or continue training (it continues past the epoch limit "
                            "when pressed again after the run ended).")
     with cols[1]:
         st.button("Step", icon=":material/skip_next:", key=f"{name}_step",
-                  disabled=config is None or job is None or running or job.state == "diverged",
+                  disabled=config is None or job is None or running or state == "diverged",
                   on_click=lambda: jobs.step(name, config), width="stretch",
                   help="Train exactly one more epoch, then pause.")
     with cols[2]:
@@ -70,9 +74,9 @@ def control_bar(name: str, config: RunConfig | None, reset=None) -> None:
                   width="stretch", help="Fresh weights (same seed), epoch 0.")
     with cols[3]:
         if job is not None:
-            st.caption(f"**{job.state.replace('_', ' ')}** · {job.built.total_params:,} "
+            st.caption(f"**{state.replace('_', ' ')}** · {job.built.total_params:,} "
                        f"parameters · {describe(job)}")
-    if job is not None and job.state in WAITING:
+    if job is not None and state in WAITING:
         st.fragment(run_every=0.5)(_waiting)(job)
 
 

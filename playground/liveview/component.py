@@ -24,6 +24,9 @@ _HERE = Path(__file__).parent
 POLL_MS = 100
 """Frames asked for while training: 10 a second, TensorFlow Playground's pace."""
 IDLE_MS = 1000
+DREW_BUSY = "_live_drew_busy"
+"""Session key: this script run drew Pause for a run (playground.controls sets it, mount takes
+it), so the view asks for a rerun when that run settles even if it settled mid-run."""
 
 _COMPONENT = st.components.v2.component(
     "nnp_live_view",
@@ -59,7 +62,8 @@ def mount(feed: Feed, key: str, *, height: int | None = None) -> Any:
     scene["curve_keys"] = list(feed.curve_keys)
     data = {"feed": f"{LIVE_PATH}/{feed.token}", "scene": scene,
             "sceneKey": zlib.crc32(json.dumps(scene, sort_keys=True).encode()),
-            "reply": feed.first_reply(), "poll_ms": POLL_MS, "idle_ms": IDLE_MS}
+            "reply": feed.first_reply(), "poll_ms": POLL_MS, "idle_ms": IDLE_MS,
+            "drewBusy": bool(st.session_state.pop(DREW_BUSY, False))}
     kwargs: dict[str, Any] = {}
     if height is not None:
         kwargs["height"] = height

@@ -717,7 +717,7 @@ class Live {
     this.v = null; this.have = [];
     this.active = data.reply.active;
     this.busy = data.reply.busy;  // running, stepping, starting or queued
-    this.pageActive = this.busy;  // the page's last script run drew a busy run
+    this.pageActive = this.busy || !!data.drewBusy;  // the page's last run drew a busy run
     this.asked = 0; this.askedAt = null;
     this.apply(data.reply);
     this.stopped = false;
@@ -739,11 +739,11 @@ class Live {
       ? `Frame: epoch ${fmtInt(c.epoch)}, step ${fmtInt(c.step)}` + (reply.active && fps ? ` · ${fps.toFixed(1)} frames a second` : "")
       : "";
   }
-  take(reply) {
+  take(reply, drewBusy) {
     if (reply.v !== this.v) this.apply(reply);
     const was = this.active;
     this.active = reply.active;
-    this.busy = reply.busy; this.pageActive = reply.busy; this.askedAt = null;
+    this.busy = reply.busy; this.pageActive = reply.busy || !!drewBusy; this.askedAt = null;
     if (this.active && !was && !this.stopped) {
       clearTimeout(this.timer);
       this.timer = setTimeout(() => this.poll(), this.data.poll_ms);
@@ -798,7 +798,7 @@ export default function (component) {
     // The page reran (a button, a widget): keep the view, take its newer reply and its pace
     // (after Train the run is active: poll fast at once, or a quick end would go unseen).
     holder.component = component;
-    holder.take(data.reply);
+    holder.take(data.reply, data.drewBusy);
     return unmount;
   }
   // A new job or new view options: build the new view and paint it before the old one goes,
