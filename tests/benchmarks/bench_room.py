@@ -17,6 +17,7 @@ are separate processes). The browsers share the machine's cores with the server,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -33,6 +34,7 @@ from playwright.sync_api import sync_playwright
 from core.share import config_to_params
 from playground.presets import PRESETS
 from tests.e2e.helpers import launch_browser
+from tests.e2e.processes import worker_pids
 from tests.e2e.server import running_app_server
 from tests.e2e.test_playground import control, poll
 from tests.e2e.test_room import open_room_page
@@ -51,6 +53,32 @@ def cpu_seconds(pid: int) -> float:
     text = Path(f"/proc/{pid}/stat").read_text()
     fields = text[text.rindex(")") + 2:].split()
     return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def cpu_of(pids: set[int]) -> dict[int, float]:
+    """CPU seconds so far of each process still there."""
+    seconds = {}
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError):
+            seconds[pid] = cpu_seconds(pid)
+    return seconds
+
+
+def browser_pids() -> set[int]:
+    return {int(p.parent.name) for p in Path("/proc").glob("[0-9]*/comm")
+            if _read(p).strip() in ("chromium", "chrome", "headless_shell")}
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+def used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between the two readings, over the processes in both."""
+    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
 
 
 def epochs(page) -> int:
@@ -74,10 +102,13 @@ def measure(browser, backend: str, sessions: int, window: float) -> dict:
                 poll(page, "training", "const r = reading(); return r.epoch >= 1;",
                      timeout_ms=300_000)
             start = [epochs(p) for p in pages]
+            workers, browsers = worker_pids(server.process.pid), browser_pids()
+            w0, b0 = cpu_of(workers), cpu_of(browsers)
             cpu0, t0 = cpu_seconds(server.process.pid), time.monotonic()
             time.sleep(window)
             end = [epochs(p) for p in pages]
             cpu1, t1 = cpu_seconds(server.process.pid), time.monotonic()
+            w1, b1 = cpu_of(workers), cpu_of(browsers)
         finally:
             for c in contexts:
                 c.close()
@@ -85,7 +116,8 @@ def measure(browser, backend: str, sessions: int, window: float) -> dict:
     per_page = [(b - a) / elapsed for a, b in zip(start, end, strict=True)]
     return {"backend": backend, "sessions": sessions, "window_s": elapsed,
             "epochs_per_s": sum(per_page), "per_page": per_page,
-            "server_cpu_per_session": (cpu1 - cpu0) / elapsed / sessions}
+            "server_cpu_per_session": (cpu1 - cpu0) / elapsed / sessions,
+            "workers_cpu": used(w0, w1) / elapsed, "browsers_cpu": used(b0, b1) / elapsed}
 
 
 def main() -> None:
@@ -110,14 +142,16 @@ def main() -> None:
     alone = {r["backend"]: r["epochs_per_s"] for r in rows if r["sessions"] == 1}
     print(f"\n{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, load "
           f"average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}\n")
-    print("| backend | sessions | total epochs/s | × one alone | per page | server CPU/session |")
-    print("|---|---|---|---|---|---|")
+    print("| backend | sessions | total epochs/s | × one alone | per page | server CPU/session "
+          "| workers CPU | browsers CPU |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         ratio = r["epochs_per_s"] / alone[r["backend"]] if alone.get(r["backend"]) else float("nan")
         r["ratio_to_one"] = ratio
         pages = ", ".join(f"{v:.1f}" for v in r["per_page"])
         print(f"| {r['backend']} | {r['sessions']} | {r['epochs_per_s']:.1f} | **{ratio:.2f}×** "
-              f"| {pages} | {r['server_cpu_per_session']:.0%} of a core |")
+              f"| {pages} | {r['server_cpu_per_session']:.0%} of a core "
+              f"| {r['workers_cpu']:.2f} cores | {r['browsers_cpu']:.2f} cores |")
     ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
     ARTIFACT.write_text(json.dumps({"load_before": load_before, "load_after": os.getloadavg(),
                                     "rows": rows}, indent=2))
