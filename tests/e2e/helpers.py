@@ -82,12 +82,15 @@ def wait_for_text(page: Page, text: str, timeout_ms: float = DEFAULT_TIMEOUT_MS)
 
 
 def open_app(
-    page: Page, base_url: str, url_path: str = "", timeout_ms: float = DEFAULT_TIMEOUT_MS
+    page: Page, base_url: str, url_path: str = "", timeout_ms: float = DEFAULT_TIMEOUT_MS,
+    navigate: bool = True,
 ) -> None:
     """Navigate to `base_url/url_path` and wait for the app to finish loading: the first run,
     then the rerun that follows once the page has told the server its tab id (a click that
-    lands during that rerun can be lost, so tests start after it)."""
-    page.goto(f"{base_url}/{url_path.lstrip('/')}", timeout=timeout_ms)
+    lands during that rerun can be lost, so tests start after it). `navigate=False`: the page
+    is already on its way there (several pages loading at once)."""
+    if navigate:
+        page.goto(f"{base_url}/{url_path.lstrip('/')}", timeout=timeout_ms)
     wait_for_app(page, timeout_ms)
     expect(page.locator(".st-key-nn_tab_known")).to_be_attached(timeout=timeout_ms)
     wait_for_app(page, timeout_ms)

@@ -37,12 +37,15 @@ def _wave(browser: Browser, base_url: str, students: int) -> None:
                 for _ in range(students)]
     pages: list[Page] = []
     try:
-        for context in contexts:
+        for context in contexts:  # the whole wave arrives at once, as a room does
             context.set_default_timeout(DEFAULT_TIMEOUT_MS * 4)
             page = context.new_page()
-            open_playground(page, base_url)
-            control(page, "Train").click()
+            page.goto(f"{base_url}/playground", wait_until="commit",
+                      timeout=DEFAULT_TIMEOUT_MS * 4)
             pages.append(page)
+        for page in pages:
+            open_playground(page, base_url, navigate=False)
+            control(page, "Train").click()
         for page in pages:
             poll(page, "training", "const r = reading(); return r.epoch >= 2;",
                  timeout_ms=DEFAULT_TIMEOUT_MS * 6)
