@@ -35,6 +35,15 @@ _COMPONENT = st.components.v2.component(
 )
 
 
+_KEEP_BRIGHT = """<style>
+.stElementContainer[class*="st-key-"][class*="_live"][data-stale="true"] {
+  opacity: 1 !important; transition: none !important;
+}
+</style>"""
+"""While the page script reruns, Streamlit fades every element not yet redrawn as stale; a live
+view is never stale (it keeps drawing from its own feed), so it keeps full opacity."""
+
+
 def _rerun() -> None:
     """The browser saw a run settle or its feed go: the page reruns to catch up."""
 
@@ -64,6 +73,7 @@ def mount(feed: Feed, key: str, *, height: int | None = None) -> Any:
             "sceneKey": zlib.crc32(json.dumps(scene, sort_keys=True).encode()),
             "reply": feed.first_reply(), "poll_ms": POLL_MS, "idle_ms": IDLE_MS,
             "drewBusy": bool(st.session_state.pop(DREW_BUSY, False))}
+    st.html(_KEEP_BRIGHT)  # style only: Streamlit adds it to the page without taking room
     kwargs: dict[str, Any] = {}
     if height is not None:
         kwargs["height"] = height
