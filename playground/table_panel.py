@@ -6,6 +6,7 @@ built-in table or of the upload kept under the cache, never the data itself."""
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import streamlit as st
@@ -123,6 +124,11 @@ def _forget_column_widgets(page: str) -> None:
 
 def _columns(page: str, data: dict[str, Any], table: Table) -> None:
     header = table.header
+    # The column widgets are keyed by the table: a browser that missed the run which set them
+    # for a new table (cut short by another rerun) would keep the old table's choices and fall
+    # back to the first column; a new key starts from the default passed in instead.
+    table_id = f"{zlib.crc32(str(data.get('path')).encode()):08x}"
+    page = f"{page}@{table_id}"
     numeric = table.numeric_names()
     target = data.get("target") if data.get("target") in header else header[-1]
     target = bind_value(page, "table.target", target, st.selectbox,
