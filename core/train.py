@@ -230,6 +230,11 @@ class Job:
         """Heartbeat from the page; without one for owner_timeout_s the job stops itself."""
         self._last_touch = time.monotonic()
 
+    @property
+    def last_touch(self) -> float:
+        """When the page last showed it was there (`time.monotonic()`)."""
+        return self._last_touch
+
     def update_training(self, training: TrainingConfig) -> None:
         """New hyperparameters, applied before the next batch (on resume when paused).
 

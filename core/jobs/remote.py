@@ -228,6 +228,11 @@ class RemoteJob:
             self._touch_sent = now
             channel.send("touch")
 
+    @property
+    def last_touch(self) -> float:
+        """When the page last showed it was there (`time.monotonic()`)."""
+        return self._last_touch
+
     def update_training(self, training: TrainingConfig) -> None:
         trial = self.config.copy()
         trial.training = copy.deepcopy(training)

@@ -21,6 +21,12 @@ class Entry:
     configs: dict[str, Any] = field(default_factory=dict)
     seen: float = field(default_factory=time.monotonic)
 
+    def last_seen(self) -> float:
+        """The tab's last sign of life: a script run, or a live view polling one of its jobs
+        (a long run redraws through its own feed, without a script run for hours)."""
+        touches = [getattr(job, "last_touch", 0.0) for _, job in self.registry.jobs()]
+        return max([self.seen, *touches])
+
 
 def job_bytes(job: Any) -> int:
     """Memory a job keeps in this process: what a remote job reports, else its weights about
@@ -87,14 +93,15 @@ class RunStore:
         now = time.monotonic()
         dropped: list[tuple[str, Entry, str]] = []
         with self._lock:
+            last_seen = {tab: entry.last_seen() for tab, entry in self._entries.items()}
             for tab, entry in list(self._entries.items()):
-                if now - entry.seen > self.ttl_s:
+                if now - last_seen[tab] > self.ttl_s:
                     dropped.append((tab, self._entries.pop(tab), "after "
                                     f"{self.ttl_s / 60:g} minutes away"))
             sizes = {tab: sum(job_bytes(j) for _, j in e.registry.jobs())
                      for tab, e in self._entries.items()}
             total = sum(sizes.values())
-            for tab, entry in sorted(self._entries.items(), key=lambda kv: kv[1].seen):
+            for tab, entry in sorted(self._entries.items(), key=lambda kv: last_seen[kv[0]]):
                 if total <= self.memory_bytes:
                     break
                 if any(j.state in ("running", "stepping", "starting", "queued")
