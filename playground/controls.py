@@ -46,6 +46,7 @@ def control_bar(name: str, config: RunConfig | None, reset=None) -> None:
     """Train / Pause, Step and Reset for the session's job `name`; `reset()` replaces the
     default fresh-weights reset (a fine-tuning job starts again from the pretrained ones)."""
     jobs = session_jobs()
+    _carry_out_request(name, config)
     job = jobs.get(name)
     state = job.state if job is not None else None  # one reading: a worker moves it any time
     running = state in BUSY
@@ -55,17 +56,17 @@ def control_bar(name: str, config: RunConfig | None, reset=None) -> None:
     with cols[0]:
         if running:
             st.button("Pause", icon=":material/pause:", key=f"{name}_pause", type="primary",
-                      on_click=lambda: job.pause(), width="stretch")
+                      on_click=_pause, args=(name,), width="stretch")
         else:
             st.button("Train", icon=":material/play_arrow:", key=f"{name}_play", type="primary",
                       disabled=config is None or job is None or state == "diverged",
-                      on_click=lambda: jobs.play(name, config), width="stretch",
+                      on_click=_request, args=(name, "play"), width="stretch",
                       help="Start or continue training (it continues past the epoch limit "
                            "when pressed again after the run ended).")
     with cols[1]:
         st.button("Step", icon=":material/skip_next:", key=f"{name}_step",
                   disabled=config is None or job is None or running or state == "diverged",
-                  on_click=lambda: jobs.step(name, config), width="stretch",
+                  on_click=_request, args=(name, "step"), width="stretch",
                   help="Train exactly one more epoch, then pause.")
     with cols[2]:
         st.button("Reset", icon=":material/restart_alt:", key=f"{name}_reset",
@@ -78,6 +79,39 @@ def control_bar(name: str, config: RunConfig | None, reset=None) -> None:
                        f"parameters · {describe(job)}")
     if job is not None and state in WAITING:
         st.fragment(run_every=0.5)(_waiting)(job)
+
+
+def _request_key(name: str) -> str:
+    return f"_{name}_requested"
+
+
+def _request(name: str, action: str) -> None:
+    """Train and Step only note the press; the run it starts carries it out (below) with the
+    config that run builds. A callback would act on the config of the run that drew the button:
+    pressed while a preset was still loading, it resumed the old network, which the new run
+    then replaced with fresh, idle weights (the press was lost)."""
+    st.session_state[_request_key(name)] = action
+
+
+def _carry_out_request(name: str, config: RunConfig | None) -> None:
+    action = st.session_state.pop(_request_key(name), None)
+    if action is None or config is None:
+        return
+    jobs = session_jobs()
+    job = jobs.get(name)
+    if job is None or job.state == "diverged":
+        return
+    if action == "play":
+        jobs.play(name, config)
+    elif action == "step" and job.state not in BUSY:
+        jobs.step(name, config)
+
+
+def _pause(name: str) -> None:
+    """Pause whatever job the tab has now (not one captured when the button was drawn)."""
+    job = session_jobs().get(name)
+    if job is not None:
+        job.pause()
 
 
 def _waiting(job) -> None:

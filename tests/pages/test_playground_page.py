@@ -229,6 +229,25 @@ def test_architecture_change_replaces_job(open_page: Callable[..., AppTest]) -> 
     assert metric(at, "Epoch") == "0"
 
 
+def test_train_pressed_while_a_preset_loads_trains_the_preset(
+        open_page: Callable[..., AppTest]) -> None:
+    """A press that reaches the server with the Load preset press (a fast click while the
+    preset's run is still going) trains the preset's network, not the one it replaced."""
+    at = open_page()
+    old = job_of(at)
+    by_label(at.selectbox, "Lesson preset").set_value("spiral-depth")
+    by_label(at.button, "Load preset").click()
+    by_label(at.button, "Train").click()
+    at.run()
+    assert not at.exception, _exceptions(at)
+    job = job_of(at)
+    assert job is not old
+    assert job.config.architecture_key() == PRESETS["spiral-depth"].config().architecture_key()
+    assert job.state in ("running", "starting", "queued"), job.state
+    wait_until(at, lambda: job.epoch >= 1, "the preset's first epoch")
+    assert old.join(timeout=10) and old.epoch == 0
+
+
 def test_no_input_feature_shows_plain_error(open_page: Callable[..., AppTest]) -> None:
     at = open_page()
     features = {label for label, _ in FEATURES.values()}
