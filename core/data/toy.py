@@ -7,6 +7,7 @@ Points live in the square [-6, 6]²; the network sees features of the raw coordi
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,24 +20,20 @@ DOMAIN = (-6.0, 6.0)
 RADIUS = 5.0
 
 
+Generator = Callable[[np.random.Generator, int, float, int], tuple[np.ndarray, np.ndarray]]
+"""(rng, n, noise in [0, 1], classes) -> (points (n, dims), targets (n,))."""
+
+
 @dataclass(frozen=True)
 class Toy:
+    """One 2-D problem: everything the config check, the page and the data need about it."""
+
     label: str
     task: str
     dims: int
+    generate: Generator
     max_classes: int = 2
 
-
-TOY_DATASETS: dict[str, Toy] = {
-    "circle": Toy("Circle", "classification", 2),
-    "xor": Toy("XOR", "classification", 2),
-    "gauss": Toy("Gaussian blobs", "classification", 2, max_classes=8),
-    "spiral": Toy("Spirals", "classification", 2, max_classes=6),
-    "moons": Toy("Two moons", "classification", 2),
-    "sin": Toy("Sine curve (1-D regression)", "regression", 1),
-    "plane": Toy("Plane (2-D regression)", "regression", 2),
-    "bumps": Toy("Gaussian bumps (2-D regression)", "regression", 2),
-}
 
 FEATURES: dict[str, tuple[str, int]] = {
     "x1": ("x1", 0), "x2": ("x2", 1), "x1^2": ("x1²", 0), "x2^2": ("x2²", 1),
@@ -96,7 +93,7 @@ def make_toy(config) -> Dataset:
     rng = np.random.default_rng(config.seed)
     n, noise = config.samples, float(config.noise)
     classes = config.classes if toy.max_classes > 2 else 2
-    points, targets = _GENERATORS[config.name](rng, n, noise, classes)
+    points, targets = toy.generate(rng, n, noise, classes)
     order = rng.permutation(len(points))
     points, targets = points[order], targets[order]
     n_train = max(1, min(len(points) - 1, round(len(points) * config.train_fraction)))
@@ -189,5 +186,14 @@ def _bumps(rng, n, noise, classes):
     return pts, y + rng.normal(0, 1, n) * noise * 0.5
 
 
-_GENERATORS = {"circle": _circle, "xor": _xor, "gauss": _gauss, "spiral": _spiral,
-               "moons": _moons, "sin": _sin, "plane": _plane, "bumps": _bumps}
+# ----- the registry: one entry per dataset (generators above) ---------------------------------
+TOY_DATASETS: dict[str, Toy] = {
+    "circle": Toy("Circle", "classification", 2, _circle),
+    "xor": Toy("XOR", "classification", 2, _xor),
+    "gauss": Toy("Gaussian blobs", "classification", 2, _gauss, max_classes=8),
+    "spiral": Toy("Spirals", "classification", 2, _spiral, max_classes=6),
+    "moons": Toy("Two moons", "classification", 2, _moons),
+    "sin": Toy("Sine curve (1-D regression)", "regression", 1, _sin),
+    "plane": Toy("Plane (2-D regression)", "regression", 2, _plane),
+    "bumps": Toy("Gaussian bumps (2-D regression)", "regression", 2, _bumps),
+}

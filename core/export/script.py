@@ -97,7 +97,7 @@ def _source(*objects) -> str:
 def _data_section(config: RunConfig, data_path: str | None) -> str:
     d = config.dataset
     if d.name in toy.TOY_DATASETS:
-        generator = toy._GENERATORS[d.name]
+        generator = toy.TOY_DATASETS[d.name].generate
         constants = f"DOMAIN = {toy.DOMAIN!r}\nRADIUS = {toy.RADIUS!r}\n"
         if d.name == "bumps":
             constants += f"_BUMPS = {toy._BUMPS!r}\n"
