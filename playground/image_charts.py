@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from playground.charts import _figure  # unvalidated fast wrap, shared by every chart module
+from playground.charts.base import fast_figure  # unvalidated wrap, shared by every chart module
 from playground.colors import BLUE, DIVERGING_COLORSCALE, INK, MUTED, WHITE, diverging_rgb
 
 __all__ = [
@@ -334,7 +334,7 @@ def image_grid_figure(
         hovermode="closest", images=layout_images,
         annotations=[] if n else [_empty_note("no images")],
     )
-    return _figure(data, layout)
+    return fast_figure(data, layout)
 
 
 def heatmap_figure(
@@ -386,7 +386,7 @@ def heatmap_figure(
     if title:
         layout["title"] = {"text": title, "x": 0.5, "xanchor": "center", "y": 0.98,
                            "yanchor": "top", "font": {"size": 13, "color": INK}}
-    return _figure(data, layout)
+    return fast_figure(data, layout)
 
 
 # ---------------------------------------------------------------------- confusion matrix
@@ -468,7 +468,7 @@ def confusion_matrix_figure(
                       "constrain": "domain", "automargin": True},
         hovermode="closest",
     )
-    return _figure(data, layout)
+    return fast_figure(data, layout)
 
 
 def per_class_table(matrix: Any, class_names: Sequence[str] | None) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from playground.charts import _axis, _base_layout, _column, _figure, _legend_top
+from playground.charts.base import axis, base_layout, fast_figure, history_column, legend_top
 from playground.colors import INK, MUTED, WHITE
 
 __all__ = [
@@ -246,8 +246,8 @@ def trajectory_figure(
 
     all_losses = np.concatenate([loss_y(p) for p in paths]) if paths else np.ones(1)
     finite = all_losses[np.isfinite(all_losses)]
-    y2: dict[str, Any] = _axis("loss − minimum (log)" if log_loss else "loss", showgrid=True,
-                               gridcolor="#f0f0f0", anchor="x2")
+    y2: dict[str, Any] = axis("loss − minimum (log)" if log_loss else "loss", showgrid=True,
+                              gridcolor="#f0f0f0", anchor="x2")
     if log_loss:
         y2["type"] = "log"
         if finite.size:
@@ -259,14 +259,14 @@ def trajectory_figure(
         y2["range"] = [float(finite.min()) - 0.05 * span, float(finite.max()) + 0.05 * span]
     animated = animate and bool(paths)
     margin = {"l": 48, "r": 16, "t": 36, "b": 118 if animated else 44}
-    layout = _base_layout(
+    layout = base_layout(
         height, uirevision, margin=margin,
-        xaxis=_axis("x", domain=[0.0, 0.56], range=list(x_range), anchor="y"),
-        yaxis=_axis("f(x)" if one_d else "y", range=list(y_range), anchor="x"),
-        xaxis2=_axis("step", domain=[0.66, 1.0], anchor="y2",
-                     range=[0, max(1, longest - 1)]),
+        xaxis=axis("x", domain=[0.0, 0.56], range=list(x_range), anchor="y"),
+        yaxis=axis("f(x)" if one_d else "y", range=list(y_range), anchor="x"),
+        xaxis2=axis("step", domain=[0.66, 1.0], anchor="y2",
+                    range=[0, max(1, longest - 1)]),
         yaxis2=y2,
-        showlegend=True, legend={**_legend_top(), "x": 0.0, "xanchor": "left"},
+        showlegend=True, legend={**legend_top(), "x": 0.0, "xanchor": "left"},
         hovermode="closest", dragmode="pan",
     )
     if not one_d:
@@ -275,7 +275,7 @@ def trajectory_figure(
         layout["xaxis"]["constrain"] = "domain"
     if animated:  # controls 56 px below the plot area, clear of the axis titles
         layout.update(_animation_controls(steps, -56 / (height - margin["t"] - margin["b"])))
-    return _with_frames(data, layout, frames) if frames else _figure(data, layout)
+    return _with_frames(data, layout, frames) if frames else fast_figure(data, layout)
 
 
 class AnimatedFigure(go.Figure):
@@ -298,7 +298,7 @@ class AnimatedFigure(go.Figure):
 
 def _with_frames(data: list[dict[str, Any]], layout: dict[str, Any],
                  frames: list[dict[str, Any]]) -> go.Figure:
-    """Like charts._figure, with animation frames (see AnimatedFigure)."""
+    """Like charts.base.fast_figure, with animation frames (see AnimatedFigure)."""
     fig = AnimatedFigure({"data": data, "layout": layout}, _validate=False)
     fig._raw_frames = frames
     fig._validate = True
@@ -341,15 +341,15 @@ def surface3d_figure(
                      "line": {"color": path["color"], "width": 5},
                      "marker": {"color": path["color"], "size": 2}})
     title = "log10(1 + f − f*)" if log_values else "f"
-    layout = _base_layout(height, uirevision, margin={"l": 0, "r": 0, "t": 28, "b": 0},
-                          showlegend=True, legend=_legend_top(),
-                          scene={"xaxis": {"title": {"text": "x"}},
-                                 "yaxis": {"title": {"text": "y"}},
-                                 "zaxis": {"title": {"text": title}},
-                                 "camera": {"eye": {"x": 1.4, "y": -1.5, "z": 1.0}},
-                                 "aspectmode": "manual",
-                                 "aspectratio": {"x": 1, "y": 1, "z": 0.6}})
-    return _figure(data, layout)
+    layout = base_layout(height, uirevision, margin={"l": 0, "r": 0, "t": 28, "b": 0},
+                         showlegend=True, legend=legend_top(),
+                         scene={"xaxis": {"title": {"text": "x"}},
+                                "yaxis": {"title": {"text": "y"}},
+                                "zaxis": {"title": {"text": title}},
+                                "camera": {"eye": {"x": 1.4, "y": -1.5, "z": 1.0}},
+                                "aspectmode": "manual",
+                                "aspectratio": {"x": 1, "y": 1, "z": 0.6}})
+    return fast_figure(data, layout)
 
 
 def lr_scale_figure(lr: float, curvature: float, *, lr_range: tuple[float, float] = (1e-3, 10.0),
@@ -388,13 +388,13 @@ def lr_scale_figure(lr: float, curvature: float, *, lr_range: tuple[float, float
              "textfont": {"size": 12, "color": INK},
              "marker": {"symbol": "triangle-down", "size": 16, "color": INK},
              "hovertemplate": "lr = %{x:.4g}<extra></extra>", "showlegend": False}]
-    layout = _base_layout(height, uirevision, margin={"l": 16, "r": 16, "t": 22, "b": 30},
-                          xaxis=_axis("learning rate", type="log",
-                                      range=[math.log10(lo), math.log10(hi)]),
-                          yaxis={"visible": False, "range": [0, 1], "fixedrange": True},
-                          shapes=shapes, annotations=annotations, showlegend=False)
+    layout = base_layout(height, uirevision, margin={"l": 16, "r": 16, "t": 22, "b": 30},
+                         xaxis=axis("learning rate", type="log",
+                                    range=[math.log10(lo), math.log10(hi)]),
+                         yaxis={"visible": False, "range": [0, 1], "fixedrange": True},
+                         shapes=shapes, annotations=annotations, showlegend=False)
     layout["xaxis"]["fixedrange"] = True
-    return _figure(data, layout)
+    return fast_figure(data, layout)
 
 
 def range_test_figure(lrs: Any, losses: Any, smoothed: Any, *, suggestion: float | None = None,
@@ -431,7 +431,7 @@ def range_test_figure(lrs: Any, losses: Any, smoothed: Any, *, suggestion: float
                      "marker": {"color": "#2ca02c", "size": 12, "symbol": "circle",
                                 "line": {"color": WHITE, "width": 2}},
                      "hovertemplate": "suggested lr %{x:.3g}<extra></extra>"})
-    yaxis = _axis("loss", showgrid=True, gridcolor="#f0f0f0")
+    yaxis = axis("loss", showgrid=True, gridcolor="#f0f0f0")
     finite = smoothed_a[np.isfinite(smoothed_a)]
     if finite.size:
         low, high = float(finite.min()), float(finite.max())
@@ -441,11 +441,11 @@ def range_test_figure(lrs: Any, losses: Any, smoothed: Any, *, suggestion: float
         annotations.append({"text": "no sweep yet: run the range test", "xref": "paper",
                             "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False,
                             "font": {"color": MUTED}})
-    layout = _base_layout(height, uirevision, margin={"l": 52, "r": 16, "t": 40, "b": 44},
-                          xaxis=_axis("learning rate (log)", type="log"), yaxis=yaxis,
-                          shapes=shapes, annotations=annotations, showlegend=True,
-                          legend={**_legend_top(), "y": 1.08}, hovermode="closest")
-    return _figure(data, layout)
+    layout = base_layout(height, uirevision, margin={"l": 52, "r": 16, "t": 40, "b": 44},
+                         xaxis=axis("learning rate (log)", type="log"), yaxis=yaxis,
+                         shapes=shapes, annotations=annotations, showlegend=True,
+                         legend={**legend_top(), "y": 1.08}, hovermode="closest")
+    return fast_figure(data, layout)
 
 
 def side_by_side_figure(runs: Sequence[Mapping[str, Any]], *, log_y: bool = True,
@@ -457,18 +457,18 @@ def side_by_side_figure(runs: Sequence[Mapping[str, Any]], *, log_y: bool = True
         history = list(run["history"])
         if not history:
             continue
-        x = _column(history, "epoch")
+        x = history_column(history, "epoch")
         for key, dash, suffix in (("train_loss", "solid", "train"),
                                   ("test_loss", "dot", "test")):
             if not any(h.get(key) is not None for h in history):
                 continue
-            y = _column(history, key)
+            y = history_column(history, key)
             data.append({"type": "scatter", "x": x, "y": y, "mode": "lines",
                          "name": f"{run['label']} · {suffix}", "legendgroup": run["label"],
                          "line": {"color": run["color"], "width": 2.2 if dash == "solid" else 1.6,
                                   "dash": dash},
                          "hovertemplate": f"{run['label']} {suffix}: %{{y:.4f}}<extra></extra>"})
-    yaxis = _axis("loss (log)" if log_y else "loss", showgrid=True, gridcolor="#f0f0f0")
+    yaxis = axis("loss (log)" if log_y else "loss", showgrid=True, gridcolor="#f0f0f0")
     if log_y:
         yaxis["type"] = "log"
     annotations = []
@@ -476,11 +476,11 @@ def side_by_side_figure(runs: Sequence[Mapping[str, Any]], *, log_y: bool = True
         annotations.append({"text": "press Train all three to see the curves", "xref": "paper",
                             "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False,
                             "font": {"color": MUTED}})
-    layout = _base_layout(height, uirevision, margin={"l": 52, "r": 16, "t": 40, "b": 44},
-                          xaxis=_axis("epoch"), yaxis=yaxis, annotations=annotations,
-                          showlegend=True, legend={**_legend_top(), "y": 1.04},
-                          hovermode="x unified")
-    return _figure(data, layout)
+    layout = base_layout(height, uirevision, margin={"l": 52, "r": 16, "t": 40, "b": 44},
+                         xaxis=axis("epoch"), yaxis=yaxis, annotations=annotations,
+                         showlegend=True, legend={**legend_top(), "y": 1.04},
+                         hovermode="x unified")
+    return fast_figure(data, layout)
 
 
 def line_slice_figure(alphas: Any, train: Any, test: Any = None, *, log_y: bool = True,
@@ -504,14 +504,14 @@ def line_slice_figure(alphas: Any, train: Any, test: Any = None, *, log_y: bool 
         annotations.append({"x": value, "y": 1.0, "xref": "x", "yref": "paper", "text": text,
                             "showarrow": False, "yanchor": "bottom",
                             "font": {"size": 11, "color": MUTED}})
-    yaxis = _axis("loss (log)" if log_y else "loss", showgrid=True, gridcolor="#f0f0f0")
+    yaxis = axis("loss (log)" if log_y else "loss", showgrid=True, gridcolor="#f0f0f0")
     if log_y:
         yaxis["type"] = "log"
-    layout = _base_layout(height, uirevision, margin={"l": 52, "r": 16, "t": 44, "b": 44},
-                          xaxis=_axis("α  (θ = θ₀ + α·(θ₁ − θ₀))"), yaxis=yaxis, shapes=shapes,
-                          annotations=annotations, showlegend=True,
-                          legend={**_legend_top(), "y": 1.1}, hovermode="x unified")
-    return _figure(data, layout)
+    layout = base_layout(height, uirevision, margin={"l": 52, "r": 16, "t": 44, "b": 44},
+                         xaxis=axis("α  (θ = θ₀ + α·(θ₁ − θ₀))"), yaxis=yaxis, shapes=shapes,
+                         annotations=annotations, showlegend=True,
+                         legend={**legend_top(), "y": 1.1}, hovermode="x unified")
+    return fast_figure(data, layout)
 
 
 def plane_slice_figure(xs: Any, ys: Any, losses: Any, *, path: Any = None,
@@ -552,11 +552,11 @@ def plane_slice_figure(xs: Any, ys: Any, losses: Any, *, path: Any = None,
                      "mode": "markers", "name": f"epoch {epochs[-1]}",
                      "marker": {"symbol": "star", "size": 15, "color": "#ffd700",
                                 "line": {"color": INK, "width": 1}}})
-    layout = _base_layout(height, uirevision, margin={"l": 52, "r": 16, "t": 36, "b": 44},
-                          xaxis=_axis(axis_titles[0], range=[float(xs[0]), float(xs[-1])],
-                                      constrain="domain"),
-                          yaxis=_axis(axis_titles[1], range=[float(ys[0]), float(ys[-1])],
-                                      constrain="domain"),
-                          showlegend=True, legend=_legend_top(centered=True),
-                          hovermode="closest")
-    return _figure(data, layout)
+    layout = base_layout(height, uirevision, margin={"l": 52, "r": 16, "t": 36, "b": 44},
+                         xaxis=axis(axis_titles[0], range=[float(xs[0]), float(xs[-1])],
+                                    constrain="domain"),
+                         yaxis=axis(axis_titles[1], range=[float(ys[0]), float(ys[-1])],
+                                    constrain="domain"),
+                         showlegend=True, legend=legend_top(centered=True),
+                         hovermode="closest")
+    return fast_figure(data, layout)

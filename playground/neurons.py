@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.inspection import grid_view
-from playground import charts
+from playground.charts.neuron_grid import neuron_grid_figure
 from playground.live import view_model
 
 
@@ -22,6 +22,5 @@ def neuron_panel(job) -> None:
     for i, layer in enumerate(view.neurons, start=1):
         titles = [f"h{i}.{j + 1}" for j in range(len(layer))]
         st.markdown(f"**Hidden layer {i}** — {job.built.summary[i - 1].label}")
-        st.plotly_chart(charts.neuron_grid_figure(list(layer[:64]), titles=titles[:64],
-                                                  normalize=True),
+        st.plotly_chart(neuron_grid_figure(list(layer[:64]), titles=titles[:64], normalize=True),
                         key=f"pg_neurons_{i}", config={"displayModeBar": False})

@@ -70,7 +70,7 @@ def main() -> None:
         ref_s = best_of(lambda path=path: np.loadtxt(path, delimiter=",", skiprows=1))
         out[name] = {"bytes": len(data), "rows": rows, "columns": cols, "ours_s": ours_s,
                      "loadtxt_s": ref_s, "ratio": ours_s / ref_s}
-    from playground.charts import decision_boundary_figure
+    from playground.charts.boundary import decision_boundary_figure
 
     xs = np.linspace(-6, 6, 50)
     values = np.full((50, 50), 0.5)

@@ -36,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 os.environ["KERAS_BACKEND"] = "torch"  # must be set before keras is first imported
@@ -529,11 +530,14 @@ class Frame:
         self.frames = 0
         self.seq = 0
         try:
-            from playground import charts
-        except Exception as exc:  # noqa: BLE001 - the charts module is optional here
+            from playground.charts import boundary, curves, network
+        except Exception as exc:  # noqa: BLE001 - the charts modules are optional here
             self.charts, self.charts_note = None, f"playground.charts not importable: {exc}"
         else:
-            self.charts, self.charts_note = charts, "network, boundary, loss x2, to_json"
+            self.charts = SimpleNamespace(
+                decision_boundary_figure=boundary.decision_boundary_figure,
+                network_figure=network.network_figure, loss_figure=curves.loss_figure)
+            self.charts_note = "network, boundary, loss x2, to_json"
             try:
                 self.draw()
             except Exception as exc:  # noqa: BLE001 - a changing API must not stop the run

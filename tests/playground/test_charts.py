@@ -15,15 +15,11 @@ import plotly.io as pio
 import pytest
 from PIL import Image
 
-from playground import charts
-from playground.charts import (
-    curve_figure,
-    decision_boundary_figure,
-    heatmap_png,
-    loss_figure,
-    network_figure,
-    neuron_grid_figure,
-)
+from playground.charts.boundary import decision_boundary_figure
+from playground.charts.curves import TEST_LINE, TRAIN_LINE, curve_figure, loss_figure
+from playground.charts.network import network_figure
+from playground.charts.neuron_grid import neuron_grid_figure
+from playground.charts.thumbnails import heatmap_png
 from playground.colors import (
     BLUE,
     CLASS_COLORS,
@@ -481,7 +477,7 @@ class TestLossFigure:
         assert (train.name, test.name) == ("train", "test")
         np.testing.assert_array_equal(train.x, np.arange(10))
         np.testing.assert_allclose(test.y, 1.2 / (np.arange(10) + 1))
-        assert train.line.color == charts.TRAIN_LINE and test.line.color != train.line.color
+        assert train.line.color == TRAIN_LINE and test.line.color != train.line.color
         assert fig.layout.hovermode == "x unified"
 
     def test_long_history_downsampled_keeping_last(self):
@@ -504,7 +500,7 @@ class TestLossFigure:
         fig = loss_figure(history, splits=(("train", "train"), ("val", "validation")))
         assert [t.name for t in fig.data] == ["train", "validation"]
         np.testing.assert_array_equal(fig.data[1].y, [2.0, 3.0, 4.0, 5.0])
-        assert fig.data[1].line.color == charts.TEST_LINE
+        assert fig.data[1].line.color == TEST_LINE
 
     def test_log_scale_and_bad_metric(self):
         assert loss_figure(_history(3), log_y=True).layout.yaxis.type == "log"
