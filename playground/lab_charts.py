@@ -131,80 +131,125 @@ def trajectory_figure(
     values = np.asarray(values, dtype=np.float64)
     one_d = ys.size == 0
     x_range = x_range or (float(xs.min()), float(xs.max()))
-    log_loss = minimum_value is not None
-    data: list[dict[str, Any]] = []
     if one_d:
-        y_top = float(np.nanmax(values))
-        y_low = float(np.nanmin(values))
-        pad = 0.08 * (y_top - y_low or 1.0)
-        y_range = (y_low - pad, y_top + pad)
-        data.append({"type": "scatter", "x": _f32(xs), "y": _f32(values), "mode": "lines",
-                     "name": "f(x)", "showlegend": False, "hoverinfo": "skip",
-                     "line": {"color": "#9aa3ad", "width": 2}, "xaxis": "x", "yaxis": "y"})
+        y_range = _padded_range(values)
+        data = [_curve_trace(xs, values)]
     else:
         y_range = y_range or (float(ys.min()), float(ys.max()))
-        shown = _display(values, minimum_value, log_values)
-        data.append({"type": "contour", "x": _f32(xs), "y": _f32(ys), "z": _f32(shown),
-                     "colorscale": SURFACE_SCALE, "showscale": False, "ncontours": 22,
-                     "contours": {"coloring": "fill", "showlines": True},
-                     "line": {"color": "rgba(80,90,100,0.25)", "width": 0.6},
-                     "hoverinfo": "skip", "name": "surface", "xaxis": "x", "yaxis": "y"})
+        data = [_contour_trace(xs, ys, _display(values, minimum_value, log_values))]
         if click_grid:
-            gx, gy = np.meshgrid(np.linspace(*x_range, click_grid),
-                                 np.linspace(*y_range, click_grid))
-            data.append({"type": "scatter", "x": _f32(gx.ravel()), "y": _f32(gy.ravel()),
-                         "mode": "markers", "name": "pick start", "showlegend": False,
-                         "marker": {"size": 12, "color": "rgba(0,0,0,0)"},
-                         "unselected": {"marker": {"opacity": 0}},
-                         "selected": {"marker": {"opacity": 0}},
-                         "hovertemplate": "click to start here<br>(%{x:.2f}, %{y:.2f})"
-                                          "<extra></extra>",
-                         "xaxis": "x", "yaxis": "y"})
-    for i, (points, name, symbol) in enumerate(((minima, "minimum", "star"),
-                                                (local_minima, "local minimum", "star-open"))):
+            data.append(_click_grid_trace(x_range, y_range, click_grid))
+    data += _minima_traces(minima, local_minima, minimum_value, one_d)
+    dynamic = list(range(len(data), len(data) + 3 * len(paths)))  # redrawn by the frames
+    data += _path_traces(paths, one_d, minimum_value)
+    if paths:
+        data.append(_start_trace(paths[0], one_d))
+
+    longest = max((len(p["losses"]) for p in paths), default=1)
+    steps = _frame_steps(longest, max_frames)
+    animated = animate and bool(paths)
+    frames = _path_frames(paths, one_d, minimum_value, steps, dynamic) if animated else []
+    layout = _trajectory_layout(one_d, x_range, y_range, _step_loss_axis(paths, minimum_value),
+                                longest, steps if animated else None, height, uirevision)
+    return _with_frames(data, layout, frames) if frames else fast_figure(data, layout)
+
+
+def _padded_range(values: np.ndarray) -> tuple[float, float]:
+    """f's finite range with 8 % room above and below, for the 1-D curve's y axis."""
+    y_top = float(np.nanmax(values))
+    y_low = float(np.nanmin(values))
+    pad = 0.08 * (y_top - y_low or 1.0)
+    return y_low - pad, y_top + pad
+
+
+def _curve_trace(xs: np.ndarray, values: np.ndarray) -> dict[str, Any]:
+    """The 1-D surface: f(x) as a grey line under the iterates."""
+    return {"type": "scatter", "x": _f32(xs), "y": _f32(values), "mode": "lines",
+            "name": "f(x)", "showlegend": False, "hoverinfo": "skip",
+            "line": {"color": "#9aa3ad", "width": 2}, "xaxis": "x", "yaxis": "y"}
+
+
+def _contour_trace(xs: np.ndarray, ys: np.ndarray, shown: np.ndarray) -> dict[str, Any]:
+    """The 2-D surface as pale filled contours, so coloured paths stand out on it."""
+    return {"type": "contour", "x": _f32(xs), "y": _f32(ys), "z": _f32(shown),
+            "colorscale": SURFACE_SCALE, "showscale": False, "ncontours": 22,
+            "contours": {"coloring": "fill", "showlines": True},
+            "line": {"color": "rgba(80,90,100,0.25)", "width": 0.6},
+            "hoverinfo": "skip", "name": "surface", "xaxis": "x", "yaxis": "y"}
+
+
+def _click_grid_trace(x_range: tuple[float, float], y_range: tuple[float, float],
+                      n: int) -> dict[str, Any]:
+    """n × n invisible markers over the contours: a contour trace reports no clicks, these
+    do, so a click anywhere can pick a start point."""
+    gx, gy = np.meshgrid(np.linspace(*x_range, n), np.linspace(*y_range, n))
+    return {"type": "scatter", "x": _f32(gx.ravel()), "y": _f32(gy.ravel()),
+            "mode": "markers", "name": "pick start", "showlegend": False,
+            "marker": {"size": 12, "color": "rgba(0,0,0,0)"},
+            "unselected": {"marker": {"opacity": 0}},
+            "selected": {"marker": {"opacity": 0}},
+            "hovertemplate": "click to start here<br>(%{x:.2f}, %{y:.2f})<extra></extra>",
+            "xaxis": "x", "yaxis": "y"}
+
+
+def _minima_traces(minima: Sequence[Sequence[float]], local_minima: Sequence[Sequence[float]],
+                   minimum_value: float | None, one_d: bool) -> list[dict[str, Any]]:
+    """Gold stars on the global minima (filled) and local ones (open; 2-D only). On a 1-D
+    curve a star sits at height f* (0 when unknown)."""
+    data = []
+    kinds = [(minima, "minimum", "star")]
+    if not one_d:
+        kinds.append((local_minima, "local minimum", "star-open"))
+    for points, name, symbol in kinds:
         if not points:
             continue
         pts = np.asarray(points, dtype=np.float64)
-        px = pts[:, 0]
         py = (np.full(len(pts), minimum_value if minimum_value is not None else 0.0)
               if one_d else pts[:, 1])
-        if one_d and i:
-            continue
-        data.append({"type": "scatter", "x": px, "y": py, "mode": "markers", "name": name,
+        data.append({"type": "scatter", "x": pts[:, 0], "y": py, "mode": "markers", "name": name,
                      "marker": {"symbol": symbol, "size": 15, "color": "#ffd700",
                                 "line": {"color": INK, "width": 1}},
                      "hovertemplate": f"{name} (%{{x:.3f}}, %{{y:.3f}})<extra></extra>",
                      "xaxis": "x", "yaxis": "y"})
+    return data
 
-    def xy(path: Mapping[str, Any], k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        pos = np.asarray(path["positions"], dtype=np.float64)
-        loss = np.asarray(path["losses"], dtype=np.float64)
-        end = len(pos) if k is None else min(k, len(pos) - 1) + 1
-        if one_d:
-            return pos[:end, 0], loss[:end]
-        return pos[:end, 0], pos[:end, 1]
 
-    def loss_y(path: Mapping[str, Any], k: int | None = None) -> np.ndarray:
-        loss = np.asarray(path["losses"], dtype=np.float64)
-        end = len(loss) if k is None else min(k, len(loss) - 1) + 1
-        y = loss[:end]
-        if log_loss:
-            y = np.maximum(y - minimum_value, LOG_FLOOR)
-        return y
+def _path_xy(path: Mapping[str, Any], one_d: bool,
+             k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A path's points on the surface panel up to step k (all when None): (x, f(x)) on a 1-D
+    surface, (x, y) on a 2-D one."""
+    pos = np.asarray(path["positions"], dtype=np.float64)
+    end = len(pos) if k is None else min(k, len(pos) - 1) + 1
+    if one_d:
+        return pos[:end, 0], np.asarray(path["losses"], dtype=np.float64)[:end]
+    return pos[:end, 0], pos[:end, 1]
 
-    dynamic: list[int] = []
+
+def _path_losses(path: Mapping[str, Any], minimum_value: float | None,
+                 k: int | None = None) -> np.ndarray:
+    """A path's losses up to step k; minus the minimum (floored for the log axis) if known."""
+    loss = np.asarray(path["losses"], dtype=np.float64)
+    end = len(loss) if k is None else min(k, len(loss) - 1) + 1
+    y = loss[:end]
+    if minimum_value is not None:
+        y = np.maximum(y - minimum_value, LOG_FLOOR)
+    return y
+
+
+def _path_traces(paths: Sequence[Mapping[str, Any]], one_d: bool,
+                 minimum_value: float | None) -> list[dict[str, Any]]:
+    """Per path a line with markers and a big head dot on the surface, then per path its loss
+    curve on the right; in this order the animation frames replace them."""
+    data = []
     for path in paths:
-        x, y = xy(path)
-        color = path["color"]
-        group = path["label"]
-        dynamic.append(len(data))
+        x, y = _path_xy(path, one_d)
+        color, group = path["color"], path["label"]
         data.append({"type": "scatter", "x": _f32(x), "y": _f32(y), "mode": "lines+markers",
                      "name": group, "legendgroup": group, "xaxis": "x", "yaxis": "y",
                      "line": {"color": color, "width": 2},
                      "marker": {"color": color, "size": 4},
                      "unselected": {"marker": {"opacity": 1}},
                      "hovertemplate": f"{group}<br>(%{{x:.3f}}, %{{y:.3f}})<extra></extra>"})
-        dynamic.append(len(data))
         data.append({"type": "scatter", "x": _f32(x[-1:]), "y": _f32(y[-1:]), "mode": "markers",
                      "name": group, "legendgroup": group, "showlegend": False,
                      "xaxis": "x", "yaxis": "y", "hoverinfo": "skip",
@@ -212,39 +257,50 @@ def trajectory_figure(
                                                                      "width": 1.5}}})
     for path in paths:
         group = path["label"]
-        dynamic.append(len(data))
-        y = loss_y(path)
+        y = _path_losses(path, minimum_value)
         data.append({"type": "scatter", "x": np.arange(len(y), dtype=np.float32),
                      "y": _f32(y), "mode": "lines", "name": group, "legendgroup": group,
                      "showlegend": False, "xaxis": "x2", "yaxis": "y2",
                      "line": {"color": path["color"], "width": 2},
                      "hovertemplate": f"{group}: step %{{x}}, %{{y:.3g}}<extra></extra>"})
-    if paths:
-        start = np.asarray(paths[0]["positions"], dtype=np.float64)[0]
-        sx = start[:1]
-        sy = (np.asarray(paths[0]["losses"], dtype=np.float64)[:1] if one_d else start[1:2])
-        data.append({"type": "scatter", "x": sx, "y": sy, "mode": "markers", "name": "start",
-                     "marker": {"symbol": "circle-open", "size": 14,
-                                "color": INK, "line": {"width": 2}},
-                     "hovertemplate": "start (%{x:.2f}, %{y:.2f})<extra></extra>",
-                     "xaxis": "x", "yaxis": "y"})
+    return data
 
-    longest = max((len(p["losses"]) for p in paths), default=1)
-    steps = _frame_steps(longest, max_frames)
+
+def _start_trace(path: Mapping[str, Any], one_d: bool) -> dict[str, Any]:
+    """An open ring on the shared start point."""
+    start = np.asarray(path["positions"], dtype=np.float64)[0]
+    sy = np.asarray(path["losses"], dtype=np.float64)[:1] if one_d else start[1:2]
+    return {"type": "scatter", "x": start[:1], "y": sy, "mode": "markers", "name": "start",
+            "marker": {"symbol": "circle-open", "size": 14, "color": INK, "line": {"width": 2}},
+            "hovertemplate": "start (%{x:.2f}, %{y:.2f})<extra></extra>",
+            "xaxis": "x", "yaxis": "y"}
+
+
+def _path_frames(paths: Sequence[Mapping[str, Any]], one_d: bool, minimum_value: float | None,
+                 steps: np.ndarray, dynamic: list[int]) -> list[dict[str, Any]]:
+    """One frame per shown step: every path, head and loss curve cut at that step, for the
+    `dynamic` traces (in `_path_traces`' order)."""
     frames = []
-    if animate and paths:
-        for k in steps:
-            fdata = []
-            for path in paths:
-                x, y = xy(path, int(k))
-                fdata.append({"x": _f32(x), "y": _f32(y)})
-                fdata.append({"x": _f32(x[-1:]), "y": _f32(y[-1:])})
-            for path in paths:
-                y = loss_y(path, int(k))
-                fdata.append({"x": np.arange(len(y), dtype=np.float32), "y": _f32(y)})
-            frames.append({"name": f"step {int(k)}", "data": fdata, "traces": dynamic})
+    for k in steps:
+        fdata = []
+        for path in paths:
+            x, y = _path_xy(path, one_d, int(k))
+            fdata.append({"x": _f32(x), "y": _f32(y)})
+            fdata.append({"x": _f32(x[-1:]), "y": _f32(y[-1:])})
+        for path in paths:
+            y = _path_losses(path, minimum_value, int(k))
+            fdata.append({"x": np.arange(len(y), dtype=np.float32), "y": _f32(y)})
+        frames.append({"name": f"step {int(k)}", "data": fdata, "traces": dynamic})
+    return frames
 
-    all_losses = np.concatenate([loss_y(p) for p in paths]) if paths else np.ones(1)
+
+def _step_loss_axis(paths: Sequence[Mapping[str, Any]],
+                    minimum_value: float | None) -> dict[str, Any]:
+    """The loss panel's y axis: loss − minimum on a log scale when the minimum is known,
+    else plain loss; ranged over every path's finite losses with a little room."""
+    log_loss = minimum_value is not None
+    all_losses = (np.concatenate([_path_losses(p, minimum_value) for p in paths]) if paths
+                  else np.ones(1))
     finite = all_losses[np.isfinite(all_losses)]
     y2: dict[str, Any] = axis("loss − minimum (log)" if log_loss else "loss", showgrid=True,
                               gridcolor="#f0f0f0", anchor="x2")
@@ -257,8 +313,15 @@ def trajectory_figure(
     elif finite.size:
         span = float(finite.max() - finite.min()) or 1.0
         y2["range"] = [float(finite.min()) - 0.05 * span, float(finite.max()) + 0.05 * span]
-    animated = animate and bool(paths)
-    margin = {"l": 48, "r": 16, "t": 36, "b": 118 if animated else 44}
+    return y2
+
+
+def _trajectory_layout(one_d: bool, x_range: tuple[float, float],
+                       y_range: tuple[float, float], y2: dict[str, Any], longest: int,
+                       steps: np.ndarray | None, height: int, uirevision: str) -> dict[str, Any]:
+    """Surface panel left (equal aspect in 2-D), loss panel right, legend on top; with
+    `steps`, the animation controls below."""
+    margin = {"l": 48, "r": 16, "t": 36, "b": 118 if steps is not None else 44}
     layout = base_layout(
         height, uirevision, margin=margin,
         xaxis=axis("x", domain=[0.0, 0.56], range=list(x_range), anchor="y"),
@@ -273,9 +336,9 @@ def trajectory_figure(
         layout["yaxis"]["scaleanchor"] = "x"
         layout["yaxis"]["constrain"] = "domain"
         layout["xaxis"]["constrain"] = "domain"
-    if animated:  # controls 56 px below the plot area, clear of the axis titles
+    if steps is not None:  # controls 56 px below the plot area, clear of the axis titles
         layout.update(_animation_controls(steps, -56 / (height - margin["t"] - margin["b"])))
-    return _with_frames(data, layout, frames) if frames else fast_figure(data, layout)
+    return layout
 
 
 class AnimatedFigure(go.Figure):
