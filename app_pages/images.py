@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from playground import folder_tuning as ft
 from playground.controls import control_bar, outcome_message, sync_job
 from playground.export_panel import export_job_panel
 from playground.image_data import class_counts_view, load_with_progress, preview_view
@@ -43,12 +44,19 @@ design = st.container()
 with design:
     st.divider()
     net_col, data_col = st.columns([1.1, 1], gap="large")
+    tune = ft.chosen(PAGE)  # fine-tuning a shipped model on your pictures, or None
     with net_col:
         st.subheader("Network")
-        starter_picker(PAGE)
-        stack_editor(PAGE)
+        if isinstance(tune, ft.FineTune):
+            ft.network_note(tune)
+        else:
+            starter_picker(PAGE)
+            stack_editor(PAGE)
     config, problem = current_config(PAGE)
-    dataset = load_with_progress(config.dataset) if config is not None else None
+    if tune is None:
+        dataset = load_with_progress(config.dataset) if config is not None else None
+    else:
+        config, dataset, problem = ft.tuned_run(tune, config, problem)
     loaded = dataset is not None and not isinstance(dataset, str)
     with data_col:
         if loaded:
@@ -65,15 +73,17 @@ with controls:
         st.error(literal(problem), icon=":material/block:")
     job, job_problem = (None, None)
     if config is not None and loaded:
-        job, job_problem = sync_job(PAGE, config, load=lambda _c: dataset)
+        job, job_problem = sync_job(PAGE, config, load=lambda _c: dataset,
+                                    warm_start=ft.warm_start(tune))
     if job_problem:
         st.error(literal(job_problem), icon=":material/block:")
-    control_bar(PAGE, None if problem or job_problem or job is None else config)
+    control_bar(PAGE, None if problem or job_problem or job is None else config,
+                reset=ft.reset(PAGE, tune, config, dataset))
+    ft.job_note(job, tune)
     outcome_message(job)
     if job is not None:
         live_view(job)
         with st.expander("Export: take the model home", icon=":material/download:"):
             export_job_panel(f"images-{job.config.dataset.name}", job,
                              f"images-{job.config.dataset.name}",
-                             data_path="mnist.npz" if job.config.dataset.name == "mnist"
-                             else None)
+                             data_path=ft.script_data_file(job.config))

@@ -13,10 +13,12 @@ from playground.liveview.component import DREW_BUSY
 WAITING = ("queued", "starting")
 
 
-def sync_job(name: str, config: RunConfig | None, load=None) -> tuple[object | None, str | None]:
+def sync_job(name: str, config: RunConfig | None, load=None,
+             warm_start=None) -> tuple[object | None, str | None]:
     """Make the session's job match `config`: new weights when the network or data changed
     (saying so), new hyperparameters otherwise. `load(config)` supplies the dataset (image
-    pages show download progress); returns (job, error message)."""
+    pages show download progress); `warm_start()` the pretrained weights a new job of a
+    fine-tuning run begins from. Returns (job, error message)."""
     jobs = session_jobs()
     job = jobs.get(name)
     if config is None:
@@ -24,7 +26,8 @@ def sync_job(name: str, config: RunConfig | None, load=None) -> tuple[object | N
     with jobs.lock:
         if job is None or job.config.architecture_key() != config.architecture_key():
             try:
-                fresh = new_job(config, load(config) if load is not None else None)
+                fresh = new_job(config, load(config) if load is not None else None,
+                                warm_start=warm_start() if warm_start is not None else None)
             except ConfigError as exc:
                 return job, str(exc)
             except DatasetUnavailable as exc:

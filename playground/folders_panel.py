@@ -1,5 +1,6 @@
-"""Train on images → "Your pictures": upload a zip of class folders, choose the side every
-picture is resized to and grey or colour; the files left out are listed with their reasons."""
+"""Train on images → "Your pictures": upload a zip of class folders, start from a fresh network
+(choosing the side every picture is resized to, grey or colour) or fine-tune a shipped model
+(which sets them); the files left out are listed with their reasons."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import streamlit as st
 from core.data import folders as fd
 from core.data.download import cache_dir
 from core.errors import ConfigError
+from playground.folder_tuning import FineTune, start_from_panel
 from playground.literal import literal
 from playground.state import bind, bind_value, canonical, widget_key
 
@@ -30,17 +32,21 @@ def folders_panel(page: str) -> None:
         st.session_state[seen] = upload.file_id
         saved = fd.save_zip_upload(upload.name, upload.getvalue(), cache_dir() / "uploads")
         data["path"] = str(saved)
-    side = bind_value(page, "folders.side", data.get("image_size") or fd.DEFAULT_SIDE,
-                      st.select_slider, "Resize every picture to (pixels)",
-                      sorted(set([*SIDES, data.get("image_size") or fd.DEFAULT_SIDE])))
-    data["image_size"] = side
-    bind(page, "dataset", "channels", st.radio, "Colour", [3, 1], horizontal=True,
-         format_func={3: "colour (RGB)", 1: "grey"}.get)
+    tune = start_from_panel(page)
+    if isinstance(tune, FineTune):
+        side, channels = tune.base.side, tune.base.channels
+    else:
+        side = bind_value(page, "folders.side", data.get("image_size") or fd.DEFAULT_SIDE,
+                          st.select_slider, "Resize every picture to (pixels)",
+                          sorted(set([*SIDES, data.get("image_size") or fd.DEFAULT_SIDE])))
+        data["image_size"] = side
+        channels = bind(page, "dataset", "channels", st.radio, "Colour", [3, 1],
+                        horizontal=True, format_func={3: "colour (RGB)", 1: "grey"}.get)
     bind(page, "dataset", "test_fraction", st.slider, "Test share", 0.1, 0.4, step=0.05,
          help="Held out until the end, stratified by class.")
     if data.get("path"):
         try:
-            found = fd.picture_folders(data["path"], side, data["channels"])
+            found = fd.picture_folders(data["path"], side, channels)
         except ConfigError:
             return  # the page says why, where the data would be
         counts = ", ".join(f"{n} {c:,}" for n, c in found.counts().items())
