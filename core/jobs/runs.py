@@ -94,7 +94,7 @@ class RunStore:
         dropped: list[tuple[str, Entry, str]] = []
         with self._lock:
             last_seen = {tab: entry.last_seen() for tab, entry in self._entries.items()}
-            for tab, entry in list(self._entries.items()):
+            for tab in list(self._entries):
                 if now - last_seen[tab] > self.ttl_s:
                     dropped.append((tab, self._entries.pop(tab), "after "
                                     f"{self.ttl_s / 60:g} minutes away"))
