@@ -18,7 +18,10 @@ from typing import Any
 
 import torch
 
+from core.data.images import IMAGE_SOURCES
+from core.data.toy import TOY_DATASETS
 from core.errors import ConfigError
+from core.layers import LAYERS, infer_shapes, with_defaults
 from core.safe_files import size_text
 
 MEMORY_LIMIT_ENV = "PLAYGROUND_MAX_RUN_MB"
@@ -107,9 +110,6 @@ class Estimate:
 
 def plan_data(dataset) -> DataPlan | None:
     """The data plan of a validated DatasetConfig; None for a source of unknown size."""
-    from core.data.images import DEFAULT_TASK, IMAGE_SOURCES
-    from core.data.toy import TOY_DATASETS
-
     if dataset.name in TOY_DATASETS:
         toy = TOY_DATASETS[dataset.name]
         n, features = dataset.samples, len(dataset.features)
@@ -121,7 +121,7 @@ def plan_data(dataset) -> DataPlan | None:
     if source is None or source.stored is None:
         return None
     images, height, width, channels = source.stored
-    task = source.tasks[dataset.task or DEFAULT_TASK[dataset.name]]
+    task = source.tasks[dataset.task or source.default_task]
     if source.official_test:
         test = source.official_test
         train = images - test
@@ -152,8 +152,6 @@ def plan_data(dataset) -> DataPlan | None:
 def estimate(config) -> Estimate | None:
     """The estimate for a RunConfig whose fields are valid; None when the network's shapes do
     not fit together (core.build says why) or the data source is of unknown size."""
-    from core.layers import LAYERS, infer_shapes, with_defaults
-
     data = plan_data(config.dataset)
     if data is None:
         return None

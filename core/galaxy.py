@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.data.images import IMAGE_SOURCES
 from core.errors import ConfigError
 from core.galaxy_prep import PreparedGalaxy, prepare_galaxy
 from core.losses import Head
@@ -24,9 +25,8 @@ from core.sky_files import choose_planes, read_sky_file
 DEFAULT_MODEL = "galaxy_cnn"
 NO_OBJECT = ("no object stands out of the sky near its centre (noise, a texture or a flat "
              "picture), so there is no galaxy to frame")
-GALAXY_SOURCES = ("galaxy_zoo", "galaxy10_sdss", "galaxy10_decals")
-FRAME_SIDE = {"galaxy_zoo": 69, "galaxy10_sdss": 69, "galaxy10_decals": 256}
-"""Side of the stored training cut-outs, before a config's crop and resize."""
+DEFAULT_FRAME_SIDE = 69
+"""Side of an SDSS cut-out: the frame for a model whose source is not a galaxy set (own folders)."""
 DESCRIPTIONS = {
     "elliptical": "A smooth, rounded ball of mostly old, red stars: no disk, no spiral arms.",
     "spiral": "A flat disk seen face-on or tilted, with arms of young blue stars winding out "
@@ -42,6 +42,20 @@ DESCRIPTIONS = {
     "cigar-shaped smooth": "A smooth, strongly elongated galaxy.",
     "disturbed": "A galaxy whose shape is disturbed, often by a neighbour's pull.",
 }
+
+
+def is_galaxy_source(name: str) -> bool:
+    """Whether models trained on this dataset classify galaxy pictures (IMAGE_SOURCES says)."""
+    source = IMAGE_SOURCES.get(name)
+    return source is not None and source.galaxy
+
+
+def frame_side(name: str) -> int:
+    """Side of the source's stored training cut-outs, before a config's crop and resize."""
+    source = IMAGE_SOURCES.get(name)
+    if source is None or not source.galaxy or source.stored is None:
+        return DEFAULT_FRAME_SIDE
+    return source.stored[1]
 
 
 @dataclass
@@ -266,7 +280,7 @@ def galaxy_model_from(model: nn.Module, head: Head, config, input_shape: Sequenc
     source = config.dataset.name
     calibration = dict(calibration or {})
     return GalaxyModel(model.eval(), head, tuple(int(v) for v in input_shape), list(class_names),
-                       mean, std, config.dataset.crop, FRAME_SIDE.get(source, 69), name,
+                       mean, std, config.dataset.crop, frame_side(source), name,
                        dict(metrics or {}), source, config,
                        float(calibration.get("temperature", 1.0)),
                        int(calibration.get("views", 1)), calibration.get("unsure_below"))

@@ -32,7 +32,7 @@ Choice = iv.Choice
 @st.cache_data(show_spinner=False, max_entries=4)
 def _shipped(folder: str, stamp: tuple) -> list[Choice]:
     from core.errors import ConfigError
-    from core.galaxy import GALAXY_SOURCES, check_galaxy_model
+    from core.galaxy import check_galaxy_model, is_galaxy_source
     from core.losses import make_head
     from core.model_io import read_metadata
 
@@ -44,7 +44,7 @@ def _shipped(folder: str, stamp: tuple) -> list[Choice]:
             check_galaxy_model(head, meta["input_shape"], meta["class_names"])
         except (ConfigError, KeyError, ValueError):
             continue
-        if meta["config"].dataset.name not in GALAXY_SOURCES:
+        if not is_galaxy_source(meta["config"].dataset.name):
             continue
         label = iv.pretty_name(entry.key)
         balanced = meta.get("metrics", {}).get("test_balanced_accuracy")
@@ -63,11 +63,11 @@ def shipped_choices() -> list[Choice]:
 
 def session_galaxy_job(jobs) -> Any | None:
     """The Images page's job when it has trained (at least an epoch of) a galaxy model."""
-    from core.galaxy import GALAXY_SOURCES
+    from core.galaxy import is_galaxy_source
 
     job = jobs.get(SESSION_JOB)
     config = getattr(job, "config", None)
-    if job is None or config is None or config.dataset.name not in GALAXY_SOURCES:
+    if job is None or config is None or not is_galaxy_source(config.dataset.name):
         return None
     shape = tuple(getattr(job.dataset, "input_shape", ()))
     if len(shape) != 3 or shape[0] != 3 or not job.history:

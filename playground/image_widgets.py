@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.config import DEVICES
 from core.data.base import FOLDERS
-from core.data.images import AUGMENTATIONS, DEFAULT_TASK, IMAGE_SOURCES, NORMALIZATIONS
-from playground.folder_tuning import chosen
+from core.data.images import AUGMENTATIONS, IMAGE_SOURCES, NORMALIZATIONS
 from playground.folders_panel import folders_panel
 from playground.image_setup import LESSON_NOTES, STARTER_FOR, STARTERS, default_image_config
 from playground.stack_editor import set_layers
@@ -36,9 +36,8 @@ def dataset_panel(page: str) -> None:
     else:
         _source_panel(page)
     bind(page, "dataset", "val_fraction", st.slider, "Validation share", 0.05, 0.3, step=0.05)
-    if chosen(page) is None:  # a fine-tuned model's pictures are normalised as its data were
-        bind(page, "dataset", "normalization", st.selectbox, "Normalisation",
-             list(NORMALIZATIONS), format_func=lambda n: NORMALIZATIONS[n])
+    bind(page, "dataset", "normalization", st.selectbox, "Normalisation", list(NORMALIZATIONS),
+         format_func=lambda n: NORMALIZATIONS[n])
 
 
 def _source_panel(page: str) -> None:
@@ -48,7 +47,7 @@ def _source_panel(page: str) -> None:
     if data["name"] in LESSON_NOTES:
         st.caption(f"**What to watch:** {LESSON_NOTES[data['name']]}")
     if len(source.tasks) > 1:
-        data["task"] = data["task"] or DEFAULT_TASK[data["name"]]
+        data["task"] = data["task"] or source.default_task
         bind(page, "dataset", "task", st.selectbox, "Task", list(source.tasks),
              format_func=lambda t: source.tasks[t].label)
     bind(page, "dataset", "subset", st.select_slider, "Training images",
@@ -137,4 +136,4 @@ def training_panel(page: str) -> None:
     bind(page, "training", "l2", st.select_slider, "L2 strength",
          with_value([0.0, 1e-6, 1e-5, 1e-4, 1e-3], training["l2"]), format_func=fmt_number)
     bind(page, "training", "seed", st.number_input, "Seed", min_value=0, step=1)
-    bind(page, "training", "device", st.selectbox, "Device", ["auto", "cpu", "cuda", "mps"])
+    bind(page, "training", "device", st.selectbox, "Device", list(DEVICES))

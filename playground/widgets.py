@@ -11,6 +11,7 @@ from typing import Any
 import streamlit as st
 
 from core.activations import ACTIVATIONS
+from core.config import DEVICES
 from core.data import FEATURES, TOY_DATASETS
 from core.data.base import TABLE
 from core.initializers import INITIALIZERS
@@ -208,5 +209,5 @@ def init_panel(page: str) -> None:
              with_value([0.001, 0.01, 0.1, 0.3, 0.5, 1.0, 2.0, 4.0, 10.0],
                          network["init_std"]), format_func=fmt_number)
     bind(page, "training", "seed", st.number_input, "Weight seed", min_value=0, step=1)
-    bind(page, "training", "device", st.selectbox, "Device", ["auto", "cpu", "cuda", "mps"],
+    bind(page, "training", "device", st.selectbox, "Device", list(DEVICES),
          help="auto uses a CUDA or Apple GPU when there is one, else the CPU.")

@@ -33,7 +33,7 @@ from core import galaxy_eval
 from core.calibration import Reliability
 from core.data import load_dataset
 from core.data.images import IMAGE_SOURCES
-from core.galaxy import GALAXY_SOURCES, load_galaxy_model
+from core.galaxy import is_galaxy_source, load_galaxy_model
 from core.galaxy_shift import TRANSFORMS
 from core.model_io import load_model, read_metadata, update_metadata
 
@@ -195,7 +195,7 @@ def card(path: Path, title: str, minutes: float | None, notes: str, calibrate: b
          views: int | None = None) -> str:
     meta, confusion, names, built, sizes = evaluate(path)
     extra_lines: list[str] = []
-    if meta["config"].dataset.name in GALAXY_SOURCES:
+    if is_galaxy_source(meta["config"].dataset.name):
         confusion, extra_lines = galaxy_sections(path, calibrate, views)
         meta = load_model(path)[1]
     config = meta["config"]

@@ -46,6 +46,13 @@ class ImageSource:
     (core.budget) needs them before anything is read."""
     official_test: int = 0
     """Images in the source's own test split (0: a test split is drawn with test_fraction)."""
+    galaxy: bool = False
+    """Colour galaxy cut-outs: its models can classify pictures on the Classify galaxies page."""
+
+    @property
+    def default_task(self) -> str:
+        """The first task: what a config without `dataset.task` trains on."""
+        return next(iter(self.tasks))
 
 
 MNIST_REMOTE = RemoteFile(
@@ -150,7 +157,7 @@ IMAGE_SOURCES: dict[str, ImageSource] = {
                      {"elliptical": (0,), "spiral (clockwise)": (1,),
                       "spiral (anticlockwise)": (2,), "edge-on": (3,), "don't know": (4,),
                       "merger": (5,)})},
-        stored=(6_664, 69, 69, 3)),
+        stored=(6_664, 69, 69, 3), galaxy=True),
     "galaxy10_sdss": ImageSource(
         "Galaxy10 SDSS (download, 200 MB)",
         "21,785 SDSS galaxies, 69×69, in 10 Galaxy Zoo 2 classes (astroNN).",
@@ -166,7 +173,7 @@ IMAGE_SOURCES: dict[str, ImageSource] = {
              "edge-on, rounded bulge": (4,), "edge-on, boxy bulge": (5,),
              "edge-on, no bulge": (6,), "spiral, tight": (7,), "spiral, medium": (8,),
              "spiral, loose": (9,)})},
-        remote=GALAXY10_SDSS_REMOTE, stored=(21_785, 69, 69, 3)),
+        remote=GALAXY10_SDSS_REMOTE, stored=(21_785, 69, 69, 3), galaxy=True),
     "galaxy10_decals": ImageSource(
         "Galaxy10 DECaLS (download, 2.7 GB)",
         "17,736 DECaLS galaxies, 256×256, in 10 classes (astroNN); resized on loading.",
@@ -181,10 +188,8 @@ IMAGE_SOURCES: dict[str, ImageSource] = {
              "in-between smooth": (3,), "cigar smooth": (4,), "barred spiral": (5,),
              "unbarred tight spiral": (6,), "unbarred loose spiral": (7,),
              "edge-on, no bulge": (8,), "edge-on, with bulge": (9,)})},
-        remote=GALAXY10_DECALS_REMOTE, stored=(17_736, 256, 256, 3)),
+        remote=GALAXY10_DECALS_REMOTE, stored=(17_736, 256, 256, 3), galaxy=True),
 }
-DEFAULT_TASK = {"mnist": "digits", "digits": "digits", "galaxy_zoo": "morphology",
-                "galaxy10_sdss": "morphology", "galaxy10_decals": "morphology"}
 NORMALIZATIONS = {"unit": "0–1 (divide by 255)", "standardize": "standardise per channel"}
 AUGMENTATIONS = ("shift", "rotation", "scale", "flip", "brightness", "noise", "stretch", "colour",
                  "blur")
@@ -192,7 +197,7 @@ AUGMENTATIONS = ("shift", "rotation", "scale", "flip", "brightness", "noise", "s
 
 def validate_image(config) -> None:
     source = IMAGE_SOURCES[config.name]
-    task = DEFAULT_TASK[config.name] if config.task is None else config.task
+    task = source.default_task if config.task is None else config.task
     if not isinstance(task, str) or task not in source.tasks:
         raise ConfigError(f"dataset.task for {config.name} must be one of "
                           f"{', '.join(source.tasks)}, not {shown(task)}")
@@ -287,7 +292,7 @@ def _to_tensor(x: np.ndarray, size: int | None, crop: int | None = None) -> torc
 
 def make_image_dataset(config, progress: Progress | None = None) -> Dataset:
     source = IMAGE_SOURCES[config.name]
-    task = source.tasks[config.task or DEFAULT_TASK[config.name]]
+    task = source.tasks[config.task or source.default_task]
     x_train, y_train, x_test, y_test = source.load(progress)
     x_train, y_train = _apply_task(x_train, y_train, task)
     if x_test is not None:

@@ -13,7 +13,7 @@ import torch
 
 from core.config import RunConfig
 from core.data import load_dataset
-from core.galaxy import GALAXY_SOURCES
+from core.galaxy import is_galaxy_source
 from core.model_io import load_model, read_metadata
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -95,7 +95,7 @@ def test_model_scores_what_its_card_says_on_the_held_out_test_split(name):
     config = read_metadata(ASSETS / f"{name}.safetensors")["config"]
     _data_or_skip(config.dataset.name)
     built, meta = load_model(ASSETS / f"{name}.safetensors")
-    if config.dataset.name in GALAXY_SOURCES:
+    if is_galaxy_source(config.dataset.name):
         confusion, class_names = galaxy_test_confusion(name)
     else:
         data = load_dataset(config.dataset)

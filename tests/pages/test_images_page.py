@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.config import DEVICES
 from core.train import Job
 from tests.pages.live import live_data
 
@@ -39,6 +40,8 @@ def test_page_shows_data_network_and_shapes(started_jobs: list[Job]) -> None:
         "Train", "Step", "Reset"]
     labels = [s.label for s in at.selectbox]
     assert {"Dataset", "Starter architecture", "Add a layer", "Loss", "Optimizer"} <= set(labels)
+    [device] = [s for s in at.selectbox if s.label == "Device"]
+    assert device.options == list(DEVICES)  # the config's list, not a copy of it
     tables = [t.value for t in at.dataframe]
     shapes = tables[-1]
     assert list(shapes["layer"])[-1] == "Dense (10, softmax) output"

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.config import RunConfig
+from core.config import DEVICES, RunConfig
 from core.data import FEATURES
 from core.share import config_to_params
 from core.train import Job
@@ -114,6 +114,13 @@ def test_page_renders_with_main_controls(open_page: Callable[..., AppTest]) -> N
     assert metric(at, "Test loss") == "—"
     assert not at.error
     assert job_of(at).state == "ready"
+
+
+def test_device_widget_offers_exactly_the_config_devices(
+        open_page: Callable[..., AppTest]) -> None:
+    """The picker reads core.config.DEVICES: a device added there is offered, no other list."""
+    at = open_page()
+    assert by_label(at.selectbox, "Device").options == list(DEVICES)
 
 
 def test_every_preset_loads_with_its_lesson(open_page: Callable[..., AppTest]) -> None:
