@@ -68,7 +68,7 @@ def export_panel(page: str, make: Callable[[], Exportable], dataset_name: str, *
                  "loads the same data and trains it with the same settings.")
     else:
         cols[2].caption(literal(f"No training script for {dataset_name}: it covers the 2-D "
-                                "data, CSV tables, MNIST and the 8×8 digits."))
+                                "data, CSV tables, MNIST, the 8×8 digits and your pictures."))
     if data_path:
         st.caption("The script reads " + literal(data_path) + " from its own folder; give "
                    "another path with `--data`.")

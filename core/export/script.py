@@ -1,6 +1,7 @@
 """A standalone PyTorch training script for a run: it rebuilds the network, loads the data
-(the toy generator, the CSV file, the MNIST file or scikit-learn's digits) and trains with the
-same settings, without importing this project — a student takes it home and edits it.
+(the toy generator, the CSV file, the MNIST file, scikit-learn's digits or a zip of class
+folders) and trains with the same settings, without importing this project — a student takes
+it home and edits it.
 
 The data code is the project's own functions copied in with `inspect.getsource` (one home for
 each fact: the script reads a CSV or draws a spiral exactly as the page did). The model is
@@ -16,14 +17,15 @@ import textwrap
 
 from torch import nn
 
+from core import preprocess, safe_files
 from core.activations import Gaussian
 from core.build import Frozen, build_model
 from core.config import RunConfig
-from core.data import builtin_tables, images, tables, toy
-from core.data.base import TABLE, Dataset
+from core.data import builtin_tables, folders, images, tables, toy
+from core.data.base import FOLDERS, TABLE, Dataset
 from core.layers import Maxout
 
-SCRIPT_DATASETS = (*toy.TOY_DATASETS, TABLE, "mnist", "digits")
+SCRIPT_DATASETS = (*toy.TOY_DATASETS, TABLE, "mnist", "digits", FOLDERS)
 
 
 class ExportRefused(ValueError):
@@ -36,15 +38,15 @@ def training_script(config: RunConfig, dataset: Dataset, *, data_path: str | Non
     a model file will do); `data_path` is where the script looks for a CSV or MNIST file."""
     name = config.dataset.name
     if name not in SCRIPT_DATASETS:
-        raise ExportRefused(f"the training script covers the 2-D datasets, CSV tables, MNIST "
-                            f"and the 8×8 digits, not {name}; the model and ONNX files can "
-                            "still be downloaded")
+        raise ExportRefused(f"the training script covers the 2-D datasets, CSV tables, MNIST, "
+                            f"the 8×8 digits and your pictures, not {name}; the model and ONNX "
+                            "files can still be downloaded")
     built = build_model(config, dataset)
     notes = []
     if warm_started:
         notes.append("This model was fine-tuned from pretrained weights; the script trains the "
                      "same network from scratch (frozen layers stay frozen at their fresh start).")
-    if config.dataset.augment and name in images.IMAGE_SOURCES:
+    if config.dataset.augment and (name in images.IMAGE_SOURCES or name == FOLDERS):
         notes.append("The page augmented the training images on the fly; this script does not.")
     parts = [
         _header(config, notes),
@@ -64,7 +66,8 @@ def _header(config: RunConfig, notes: list[str]) -> str:
         "",
         f"Dataset: {config.dataset.name}. Run it with:  python {{this file}} [--data PATH] "
         "[--epochs N] [--out model.pt]",
-        "It needs only torch and numpy (the 8×8 digits also need scikit-learn); it prints one",
+        "It needs only torch and numpy (the 8×8 digits also need scikit-learn, your pictures",
+        "Pillow); it prints one",
         "JSON line per epoch and the final test metrics. CONFIG below holds every setting.",
         *[f"Note: {n}" for n in notes],
         '"""',
@@ -135,10 +138,95 @@ def _data_section(config: RunConfig, data_path: str | None) -> str:
             _source(images.stratified_split, images.central_crop, images._to_tensor)]
     if d.name == "mnist":
         code.append(_MNIST_LOAD.format(default=data_path or "mnist.npz"))
+    elif d.name == FOLDERS:
+        code.append(_folders_section(data_path or d.path))
     else:
         code.append(_DIGITS_LOAD)
     code.append(_IMAGE_SPLIT)
     return "".join(code)
+
+
+def _replaced(text: str, old: str, new: str) -> str:
+    """`text` with its one `old` replaced: a copied function that changes shape fails loudly
+    here (and in the tests), not in a student's script."""
+    if text.count(old) != 1:
+        raise ExportRefused(f"cannot write the picture reader: {old.strip()!r} has changed")
+    return text.replace(old, new)
+
+
+def _folders_section(default: str | None) -> str:
+    """The playground's own zip reader and picture preparation (core.data.folders and
+    core.preprocess.load_image), with their project imports swapped for local stand-ins."""
+    constants = "\n".join(f"{k} = {getattr(folders, k)!r}" for k in (
+        "MAX_ZIP_BYTES", "MAX_FILES", "MAX_FILE_BYTES", "MAX_TOTAL_BYTES", "MAX_RATIO",
+        "MIN_PER_CLASS", "IMAGE_SUFFIXES", "PLAIN_SUFFIXES", "DEFAULT_SIDE"))
+    loader = _replaced(_source(preprocess.load_image),
+                       "    from core.safe_files import MAX_PICTURE_BYTES, UnreadableFile, "
+                       "read_regular_file\n", "")
+    helpers = [f for f in (getattr(preprocess, n, None) for n in ("image_array", "_check_size"))
+               if f is not None]  # what load_image calls (image_array: where it exists)
+    picture = _replaced(_source(folders.plain_picture),
+                        "    from core.preprocess import load_image\n", "")
+    return "".join([
+        "\n\n", _FOLDERS_PRELUDE.format(
+            constants=constants, max_pixels=preprocess.MAX_PIXELS,
+            max_picture_bytes=safe_files.MAX_PICTURE_BYTES), "\n\n",
+        _source(folders.ClassFolders, folders.class_paths, folders.read_class_zip,
+                folders._hidden, folders._unsafe),
+        "\n\n", loader, "\n\n", _source(*helpers), "\n\n", picture,
+        _FOLDERS_LOAD.format(default=default or "pictures.zip")])
+
+
+_FOLDERS_PRELUDE = '''
+import contextlib
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+{constants}
+MAX_PIXELS = {max_pixels}
+MAX_PICTURE_BYTES = {max_picture_bytes}
+
+
+class FoldersRefused(ValueError):
+    """The zip as a whole cannot be used."""
+
+
+class ImageRefused(ValueError):
+    """One picture cannot be used: it is left out, with this reason."""
+
+
+UnreadableFile = OSError
+
+
+def read_regular_file(path, max_bytes):
+    """A picture file's bytes (this script reads its pictures from the zip)."""
+    with open(path, "rb") as f:
+        return f.read(max_bytes + 1)
+'''
+
+_FOLDERS_LOAD = '''
+
+
+DEFAULT_DATA = {default!r}
+
+
+def load_source(path=None):
+    """Your pictures: a zip of class folders, each picture's central square resized to
+    image_size, grey or colour, read exactly as the playground reads them."""
+    import sys
+
+    d = CONFIG["dataset"]
+    with open(path or DEFAULT_DATA, "rb") as f:
+        data = f.read(MAX_ZIP_BYTES + 1)
+    found = read_class_zip(data, plain_picture(d["image_size"] or DEFAULT_SIDE, d["channels"]),
+                           suffixes=PLAIN_SUFFIXES)
+    for name, why in found.problems:
+        print(f"left out {{name}}: {{why}}", file=sys.stderr)
+    return found.images, found.labels, None, None, list(found.class_names)
+'''
 
 
 _DATA_BANNER = "# ----- data ------------------------------------------------------------\n"
@@ -207,7 +295,8 @@ def load_source(path=None):
     """MNIST in the Keras layout (mnist.npz): images uint8 (N, 28, 28, 1) and labels."""
     with np.load(path or DEFAULT_DATA, allow_pickle=False) as f:
         return (f["x_train"][..., None], f["y_train"].astype(np.int64),
-                f["x_test"][..., None], f["y_test"].astype(np.int64))
+                f["x_test"][..., None], f["y_test"].astype(np.int64),
+                [str(i) for i in range(10)])
 '''
 
 _DIGITS_LOAD = '''
@@ -219,7 +308,7 @@ def load_source(path=None):
 
     digits = load_digits()
     images = np.round(digits.images * (255 / 16)).astype(np.uint8)[..., None]
-    return images, digits.target.astype(np.int64), None, None
+    return images, digits.target.astype(np.int64), None, None, [str(i) for i in range(10)]
 '''
 
 _IMAGE_SPLIT = '''
@@ -229,7 +318,7 @@ def load_data(path=None):
     """(x_train, y_train, x_test, y_test, class_names, (x_val, y_val)) as the playground splits
     them: held-out test, optional subset, stratified validation, resize, normalisation."""
     d = CONFIG["dataset"]
-    x_train, y_train, x_test, y_test = load_source(path)
+    x_train, y_train, x_test, y_test, names = load_source(path)
     rng = np.random.default_rng(d["seed"])
     if x_test is None:
         keep, test = stratified_split(len(y_train), d["test_fraction"], rng, y_train)
@@ -246,7 +335,6 @@ def load_data(path=None):
         mean = xt.mean(dim=(0, 2, 3), keepdim=True)
         std = xt.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-6)
         xt, xv, xs = ((a - mean) / std for a in (xt, xv, xs))
-    names = [str(i) for i in range(10)]
     return (xt, torch.from_numpy(y_train[train]), xs, torch.from_numpy(y_test), names,
             (xv, torch.from_numpy(y_train[val])) if len(val) else None)
 '''
