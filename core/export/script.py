@@ -587,7 +587,8 @@ def train(epochs=None, data=None, out=None):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", help="the data file (CSV or mnist.npz), if the run used one")
+    parser.add_argument("--data", help="the data file (CSV, mnist.npz or a zip of class "
+                                          "folders), if the run used one")
     parser.add_argument("--epochs", type=int, help="override the number of epochs")
     parser.add_argument("--out", help="save the trained weights (state_dict) to this file")
     args = parser.parse_args()
