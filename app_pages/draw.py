@@ -11,12 +11,14 @@ import time
 import numpy as np
 import streamlit as st
 
+from core.assets import assets_dir
 from core.digits import collection_zip, doubt
 from core.preprocess import ImageRefused, prepare_digit
 from playground import draw_canvas
 from playground import draw_views as dv
 from playground import image_charts as ic
 from playground import inspect_views as iv
+from playground import model_catalogue as catalogue
 from playground.export_panel import export_panel
 from playground.jobs import configure_threads, session_jobs
 from playground.literal import literal
@@ -63,13 +65,13 @@ st.caption("Draw a digit from 0 to 9, and a neural network trained on MNIST's 60
 
 if not choices:
     st.error(f"No digit model is here: the shipped MNIST models (`mnist_cnn.safetensors`, "
-             f"`mnist_mlp.safetensors`) are missing from `{iv.assets_dir()}`, and no MNIST "
+             f"`mnist_mlp.safetensors`) are missing from `{assets_dir()}`, and no MNIST "
              f"model was trained in this session.", icon=":material/error:")
     st.stop()
 
 keys = [c.key for c in choices]
 labels = {c.key: c.label for c in choices}
-iv.settle_choice(PAGE, keys, fallback=st.query_params.get("model"))
+catalogue.settle_choice(PAGE, keys, fallback=st.query_params.get("model"))
 
 
 def _clear() -> None:

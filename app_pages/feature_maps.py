@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from core.assets import assets_dir
 from playground import image_charts as ic
 from playground import inspect_views as iv
+from playground import model_catalogue as catalogue
 from playground.jobs import configure_threads, session_jobs
 from playground.literal import literal
 from playground.model_upload import uploaded_models
@@ -23,7 +25,7 @@ def key(name: str) -> str:
 
 # ----- which model ------------------------------------------------------------------------------
 def _session_job():
-    job = session_jobs().get(iv.SESSION_JOB)
+    job = session_jobs().get(catalogue.SESSION_JOB)
     dataset = getattr(job, "dataset", None)
     if job is None or dataset is None or not dataset.is_image:
         return None
@@ -31,8 +33,9 @@ def _session_job():
 
 
 job = _session_job()
-entries = ([iv.ModelEntry(iv.SESSION_KEY, "Your model (trained this session)")] if job else [])
-entries += iv.shipped_models()
+entries = ([catalogue.ModelEntry(catalogue.SESSION_KEY, "Your model (trained this session)")]
+           if job else [])
+entries += catalogue.shipped_models()
 
 
 def _image_check(built, meta) -> None:
@@ -46,7 +49,7 @@ def _image_check(built, meta) -> None:
 with st.sidebar:
     for upload_key, upload_label, upload_path in uploaded_models(PAGE, _image_check,
                                                                  "an image model"):
-        entries.append(iv.ModelEntry(upload_key, upload_label, upload_path))
+        entries.append(catalogue.ModelEntry(upload_key, upload_label, upload_path))
 
 st.title("Feature maps")
 st.caption("What a trained network sees: every convolution's feature maps for one image, the "
@@ -54,7 +57,7 @@ st.caption("What a trained network sees: every convolution's feature maps for on
 
 if not entries:
     st.info(f"There is no trained image model yet. Train one on the image-training page, or "
-            f"put a saved model (`*.safetensors`) into `{iv.assets_dir()}`.",
+            f"put a saved model (`*.safetensors`) into `{assets_dir()}`.",
             icon=":material/info:")
     st.stop()
 
@@ -64,9 +67,9 @@ if st.session_state.get(key("select")) in keys:  # a model just uploaded
 if key("model") not in st.session_state:
     wanted = st.query_params.get("model")
     st.session_state[key("model")] = (wanted if wanted in keys
-                                      else keys[iv.default_model_index(entries)])
+                                      else keys[catalogue.default_model_index(entries)])
 elif st.session_state[key("model")] not in keys:  # the session model went away
-    st.session_state[key("model")] = keys[iv.default_model_index(entries)]
+    st.session_state[key("model")] = keys[catalogue.default_model_index(entries)]
 labels = {e.key: e.label for e in entries}
 with st.sidebar:
     chosen = st.selectbox("Model", keys, key=key("model"), format_func=labels.__getitem__)
@@ -94,7 +97,7 @@ class Subject:
             self.cache_id = None
             self.note = f"weights after epoch {job.epoch} ({job.state})"
             return
-        loaded = iv.load_shipped(str(entry.path), entry.path.stat().st_mtime)
+        loaded = catalogue.load_shipped(str(entry.path), entry.path.stat().st_mtime)
         self.model, self.head = loaded.built.model, loaded.built.head
         self.summary, self.meta, self.lock = loaded.built.summary, loaded.meta, loaded.lock
         self.summary_text = loaded.built.summary_text()
@@ -384,7 +387,7 @@ else:
 # ----- activation and gradient statistics -------------------------------------------------------
 @st.cache_data(show_spinner=False, max_entries=16)
 def _shipped_stats(path: str, mtime: float, dataset_json: str) -> list[dict]:
-    loaded = iv.load_shipped(path, mtime)
+    loaded = catalogue.load_shipped(path, mtime)
     dataset = iv.load_test_data(dataset_json)
     return _stats(loaded.built.model, loaded.built.head, loaded.lock, dataset,
                   iv.layer_labels(loaded.built.summary))

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.assets import assets_dir
 from core.galaxy import PrepOptions
 from core.galaxy_prep import FRAMINGS, STRETCHES
 from playground import galaxy_views as gv
-from playground import inspect_views as iv
+from playground import model_catalogue as catalogue
 from playground.galaxy_tune import tune_panel
 from playground.jobs import configure_threads, session_jobs
 from playground.literal import literal
@@ -55,14 +56,14 @@ st.caption("Upload a galaxy picture — an SDSS or Legacy Survey cut-out, a Hubb
 
 if not choices:
     st.error(f"No galaxy model is here: the shipped galaxy CNN (`galaxy_cnn.safetensors`) is "
-             f"missing from `{iv.assets_dir()}`, and no galaxy model was trained in this session "
+             f"missing from `{assets_dir()}`, and no galaxy model was trained in this session "
              "(train one on the Train on images page, with Galaxy Zoo data).",
              icon=":material/error:")
     st.stop()
 
 keys = [c.key for c in choices]
 labels = {c.key: c.label for c in choices}
-iv.settle_choice(PAGE, keys)
+catalogue.settle_choice(PAGE, keys)
 
 with st.sidebar:
     chosen = st.radio("Model", keys, key=key("model"), format_func=labels.__getitem__)

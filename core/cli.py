@@ -180,7 +180,8 @@ def lr_find(args: argparse.Namespace) -> int:
 
 
 def predict_digit(args: argparse.Namespace) -> int:
-    from core.digits import ModelMissing, load_digit_model
+    from core.assets import ModelMissing
+    from core.digits import load_digit_model
     from core.errors import ConfigError
     from core.preprocess import ImageRefused, load_image, prepare_digit
     from core.threads import BUDGET
@@ -210,7 +211,7 @@ def predict_digit(args: argparse.Namespace) -> int:
 
 
 def predict_galaxy(args: argparse.Namespace) -> int:
-    from core.digits import ModelMissing
+    from core.assets import ModelMissing
     from core.errors import ConfigError
     from core.galaxy import PrepOptions, classify_bytes, load_galaxy_model
     from core.safe_files import MAX_PICTURE_BYTES, UnreadableFile, read_regular_file

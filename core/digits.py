@@ -1,6 +1,6 @@
-"""Digit models for the "Draw a digit" page and `python -m core predict-digit`: find and load
-a model, feed it a 28×28 drawing, fine-tune a copy on a few of the user's own drawings, and pack
-those drawings into a zip. No Streamlit here.
+"""Digit models for the "Draw a digit" page and `python -m core predict-digit`: load a model
+(found through core.assets), feed it a 28×28 drawing, fine-tune a copy on a few of the user's
+own drawings, and pack those drawings into a zip. No Streamlit here.
 """
 
 from __future__ import annotations
@@ -8,48 +8,22 @@ from __future__ import annotations
 import copy
 import csv
 import io
-import os
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from core.assets import model_path, normalization_of
 from core.errors import ConfigError
 from core.losses import Head
 from core.preprocess import SIZE, to_uint8
 
-ASSETS_ENV = "PLAYGROUND_ASSETS_DIR"
 DEFAULT_MODEL = "mnist_cnn"
 SHIPPED = ("mnist_cnn", "mnist_mlp")
-
-
-class ModelMissing(FileNotFoundError):
-    """No model file under that name or path; the message is a plain sentence."""
-
-
-def assets_dir() -> Path:
-    """The shipped models' folder: $PLAYGROUND_ASSETS_DIR, else the repository's assets/."""
-    env = os.environ.get(ASSETS_ENV)
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "assets"
-
-
-def model_path(name: str) -> Path:
-    """A shipped model's name ("mnist_cnn", "mnist_mlp") or a path to a .safetensors file."""
-    looks_like_path = name.endswith(".safetensors") or "/" in name or os.sep in name
-    path = Path(name) if looks_like_path else assets_dir() / f"{name}.safetensors"
-    if not path.is_file():
-        if looks_like_path:
-            raise ModelMissing(f"there is no model file {path}")
-        shipped = sorted(p.stem for p in assets_dir().glob("*.safetensors"))
-        known = ", ".join(shipped) if shipped else "none"
-        raise ModelMissing(f"there is no shipped model called '{name}' in {assets_dir()} "
-                           f"(shipped: {known}); give a name or a path to a .safetensors file")
-    return path
 
 
 @dataclass
@@ -108,15 +82,6 @@ def check_digit_model(head: Head, input_shape: Sequence[int], class_names: Seque
                           f"10 classes)")
     if int(input_shape[0]) != 1:
         raise ConfigError(f"{what} takes colour images; digit drawings are grey")
-
-
-def normalization_of(meta: dict[str, Any]) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The (mean, std) a saved model was trained with, when its data set was standardised."""
-    norm = meta.get("extra", {}).get("normalization")
-    if meta["config"].dataset.normalization == "standardize" and isinstance(norm, dict):
-        return (np.asarray(norm["mean"], dtype=np.float32),
-                np.asarray(norm["std"], dtype=np.float32))
-    return None, None
 
 
 def load_digit_model(name: str = DEFAULT_MODEL) -> DigitModel:

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.assets import model_path, normalization_of
 from core.data.images import IMAGE_SOURCES
 from core.errors import ConfigError
 from core.galaxy_prep import PreparedGalaxy, prepare_galaxy
@@ -289,7 +290,6 @@ def galaxy_model_from(model: nn.Module, head: Head, config, input_shape: Sequenc
 def load_galaxy_model(name: str = DEFAULT_MODEL) -> GalaxyModel:
     """A shipped model by name, or a .safetensors path; ModelMissing / ConfigError otherwise."""
     from core import novelty
-    from core.digits import model_path, normalization_of
     from core.model_io import load_model
 
     path = model_path(name)

@@ -19,6 +19,7 @@ import numpy as np
 import streamlit as st
 
 from playground import inspect_views as iv
+from playground import model_catalogue as catalogue
 
 SESSION_JOB = "images"
 """Name under which the image-training page registers its job in `session_jobs()`."""
@@ -77,11 +78,11 @@ class Reader:
 
 
 # ----- which models -----------------------------------------------------------------------------
-Choice = iv.Choice
+Choice = catalogue.Choice
 
 
 def _shipped_label(stem: str, meta: dict[str, Any]) -> str:
-    label = iv.pretty_name(stem)
+    label = catalogue.pretty_name(stem)
     layers = meta["config"].network.layers
     if not any(layer.get("type") == "conv2d" for layer in layers):
         sizes = [str(int(np.prod(meta["input_shape"])))]
@@ -101,7 +102,7 @@ def _shipped_choices(folder: str, stamp: tuple) -> list[Choice]:
     from core.model_io import read_metadata
 
     choices = []
-    for entry in iv.shipped_models(Path(folder)):
+    for entry in catalogue.shipped_models(Path(folder)):
         try:
             meta = read_metadata(entry.path)
             loss = meta["config"].training.loss
@@ -119,7 +120,7 @@ def _shipped_choices(folder: str, stamp: tuple) -> list[Choice]:
 
 def shipped_choices() -> list[Choice]:
     """The shipped MNIST digit models (the CNN first), labelled with their test accuracy."""
-    stamp = iv.assets_stamp()
+    stamp = catalogue.assets_stamp()
     return [] if stamp is None else _shipped_choices(*stamp)
 
 
@@ -138,10 +139,10 @@ def session_digit_job(jobs) -> Any | None:
 
 def reader_from_shipped(choice: Choice) -> Reader:
     from core import novelty
-    from core.digits import normalization_of
+    from core.assets import normalization_of
 
     mtime = choice.path.stat().st_mtime
-    loaded = iv.load_shipped(str(choice.path), mtime)
+    loaded = catalogue.load_shipped(str(choice.path), mtime)
     mean, std = normalization_of(loaded.meta)
     reader = Reader(choice.key, choice.label, loaded.built.model, loaded.built.head,
                     tuple(loaded.meta["input_shape"]), mean, std, loaded.built.summary,

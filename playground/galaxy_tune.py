@@ -9,6 +9,7 @@ import streamlit as st
 
 from playground import galaxy_views as gv
 from playground.literal import literal
+from playground.model_catalogue import pretty_name
 
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
 
@@ -104,7 +105,7 @@ def tune_panel(page: str, model, chosen: str, options) -> None:
                 else:
                     st.success(f"All {sum(counts.values())} pictures read.",
                                icon=":material/check_circle:")
-            if st.button(f"Set up fine-tuning from {gv.iv.pretty_name(base.name)}",
+            if st.button(f"Set up fine-tuning from {pretty_name(base.name)}",
                          icon=":material/build:", type="primary", key=_key(page, "setup")):
                 error = start_job(page, {"base": base, "folders": folders, "freeze": freeze,
                                          "epochs": epochs, "lr": float(lr)})
@@ -117,7 +118,7 @@ def tune_panel(page: str, model, chosen: str, options) -> None:
     frozen = sum(p.numel() for p in job.model.parameters() if not p.requires_grad)
     trainable = sum(p.numel() for p in job.model.parameters() if p.requires_grad)
     source = st.session_state[_key(page, "recipe")]["base"].name
-    st.caption(f"Fine-tuning {literal(gv.iv.pretty_name(source))} on "
+    st.caption(f"Fine-tuning {literal(pretty_name(source))} on "
                f"{literal(', '.join(job.dataset.class_names))}: {trainable:,} weights learn, "
                f"{frozen:,} stay as trained (frozen).")
     control_bar(gv.TUNE_JOB, job.config, reset=lambda: _reset(page))

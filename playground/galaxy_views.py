@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from playground import inspect_views as iv
+from playground import model_catalogue as catalogue
 from playground.literal import literal
 
 SESSION_JOB = "images"
@@ -25,7 +25,7 @@ FRAME_COLOUR = (0.35, 0.75, 1.0)
 SEEN_COLOUR = (1.0, 0.78, 0.2)
 
 
-Choice = iv.Choice
+Choice = catalogue.Choice
 
 
 # ----- which models -----------------------------------------------------------------------------
@@ -37,7 +37,7 @@ def _shipped(folder: str, stamp: tuple) -> list[Choice]:
     from core.model_io import read_metadata
 
     choices = []
-    for entry in iv.shipped_models(Path(folder)):
+    for entry in catalogue.shipped_models(Path(folder)):
         try:
             meta = read_metadata(entry.path)
             head = make_head(meta["config"].training.loss, meta["task"], len(meta["class_names"]))
@@ -46,7 +46,7 @@ def _shipped(folder: str, stamp: tuple) -> list[Choice]:
             continue
         if not is_galaxy_source(meta["config"].dataset.name):
             continue
-        label = iv.pretty_name(entry.key)
+        label = catalogue.pretty_name(entry.key)
         balanced = meta.get("metrics", {}).get("test_balanced_accuracy")
         if isinstance(balanced, int | float):
             label += f" (balanced accuracy {balanced:.0%} on held-out galaxies)"
@@ -57,7 +57,7 @@ def _shipped(folder: str, stamp: tuple) -> list[Choice]:
 
 def shipped_choices() -> list[Choice]:
     """The shipped galaxy classifiers (the galaxy CNN first)."""
-    stamp = iv.assets_stamp()
+    stamp = catalogue.assets_stamp()
     return [] if stamp is None else _shipped(*stamp)
 
 
@@ -300,7 +300,7 @@ def card_line(model) -> str | None:
             continue
         m = np.asarray(matrix)
         balanced = float(np.nanmean(class_recalls(m)))
-        line = (f"**{iv.pretty_name(model.name)}** — recall on {int(m.sum()):,} {words}: "
+        line = (f"**{catalogue.pretty_name(model.name)}** — recall on {int(m.sum()):,} {words}: "
                 f"{_recall_parts(model.class_names, m)}; balanced accuracy {balanced:.0%}.")
         shift = metrics.get("shift_confusion") if split == "test" else None
         if shift is not None:

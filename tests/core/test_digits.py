@@ -16,17 +16,16 @@ import torch
 from PIL import Image, ImageDraw
 
 from core import cli
+from core.assets import ModelMissing, model_path
 from core.build import build_model
 from core.data import load_dataset
 from core.digits import (
-    ModelMissing,
     collection_zip,
     doubt,
     fine_tune,
     load_digit_model,
     mnist_sample,
     model_input,
-    model_path,
 )
 from core.errors import ConfigError
 from core.model_io import save_model

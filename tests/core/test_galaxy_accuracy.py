@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from core.assets import assets_dir
 from core.config import DatasetConfig
 from core.data.download import find_local
-from core.digits import assets_dir
 
 MODEL = assets_dir() / "galaxy_cnn.safetensors"
 N_PER_CLASS = {"elliptical": 150, "spiral": 100, "edge-on": 100, "merger": 23}

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from core.assets import assets_dir
 from core.data.download import find_local
-from core.digits import assets_dir
 from tests.core.test_shipped_models import CARD_TOLERANCE, card_rows
 
 NAME = "galaxy_cnn"
