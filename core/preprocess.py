@@ -109,6 +109,13 @@ def load_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS) -> np.n
                            "another kind of file") from None
     with contextlib.suppress(Exception):  # a broken EXIF block only loses the rotation
         im = ImageOps.exif_transpose(im)
+    return image_array(im)
+
+
+def image_array(im: Any) -> np.ndarray:
+    """A loaded Pillow image as the array `prepare_digit` reads: (H, W) grey, (H, W, 2) grey +
+    alpha, (H, W, 3) RGB or (H, W, 4) RGBA uint8; 16-bit and float grey as float32 0-1.
+    Shared by every reader of pictures, so a file reads the same on every page."""
     if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):  # 16-bit or float grey
         a = np.asarray(im, dtype=np.float64)
         top = float(a.max()) if a.size else 0.0
@@ -206,11 +213,12 @@ def border_median(grey: np.ndarray) -> float:
     return float(np.median(ring))
 
 
-def ink_image(image: Any) -> tuple[np.ndarray, bool, bool]:
-    """(ink (H, W) float32: 0 background … 1 strongest ink, inverted, alpha used as ink)."""
+def ink_image(image: Any, invert: bool | None = None) -> tuple[np.ndarray, bool, bool]:
+    """(ink (H, W) float32: 0 background … 1 strongest ink, inverted, alpha used as ink).
+    `invert`: None inverts a light background; True / False force it either way."""
     grey, alpha_ink = to_grey(image)
     background = border_median(grey)
-    inverted = background > 0.5
+    inverted = background > 0.5 if invert is None else invert
     if inverted:
         grey = 1.0 - grey
         background = 1.0 - background
@@ -279,22 +287,26 @@ def _thicken(crop: np.ndarray, width: float) -> np.ndarray:
     return thick[top:bottom, left:right]
 
 
-def prepare_digit(image: Any, *, size: int = SIZE, box: int = BOX) -> Prepared:
+def prepare_digit(image: Any, *, size: int = SIZE, box: int = BOX,
+                  invert: bool | None = None) -> Prepared:
     """Any image of one digit → the 28×28 input MNIST models expect (see the module doc).
 
     `image`: an array (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA; uint8, bool or float 0-1;
     any size from 1×1 up to MAX_PIXELS (larger: ImageRefused). Light-on-dark and dark-on-light
-    both work. Returns a `Prepared`; `empty` when there is no ink.
+    both work (`invert` None decides from the border; True / False force it). `size` / `box`:
+    another frame and digit size for models of other inputs (8×8 digits: box = size). Returns
+    a `Prepared`; `empty` when there is no ink.
     """
     a = np.asarray(image)
     if a.ndim < 2:
         raise ImageRefused("an image needs two dimensions (height and width)")
     source = (int(a.shape[0]), int(a.shape[1]))
-    ink, inverted, alpha_ink = ink_image(a)
+    ink, inverted, alpha_ink = ink_image(a, invert)
     frame = np.zeros((size, size), dtype=np.float32)
     notes: list[str] = []
     if inverted:
-        notes.append("colours inverted: dark ink on a light background")
+        notes.append("colours inverted: dark ink on a light background" if invert is None
+                     else "colours inverted")
     if alpha_ink:
         notes.append("transparency used as the ink")
     peak = float(ink.max()) if ink.size else 0.0
@@ -310,10 +322,10 @@ def prepare_digit(image: Any, *, size: int = SIZE, box: int = BOX) -> Prepared:
     scale = box / longer
     width = stroke_width(crop >= 0.5)
     stroke_px = width * scale
-    thickened = stroke_px < MIN_STROKE
+    thickened = stroke_px * BOX / box < MIN_STROKE  # MIN_STROKE is at MNIST's 20-pixel scale
     if thickened:
         crop = _thicken(crop, width)
-        notes.append(f"thin strokes thickened (about {stroke_px:.1f} px wide at 28×28, "
+        notes.append(f"thin strokes thickened (about {stroke_px:.1f} px wide at {size}×{size}, "
                      f"MNIST's are 2–3 px)")
     ch, cw = crop.shape
     s = box / max(ch, cw)

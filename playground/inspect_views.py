@@ -13,134 +13,21 @@ import dataclasses
 import io
 import json
 import math
-import os
-import re
-import threading
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
-ASSETS_ENV = "PLAYGROUND_ASSETS_DIR"
-"""Folder of shipped models (`*.safetensors` + model card `*.md`); default `assets/`."""
-SESSION_JOB = "images"
-"""Name under which the image-training page registers its job in `session_jobs()`."""
-SESSION_KEY = "yours"
-"""Model key (and `?model=` value) of the model trained in this browser session."""
-DEFAULT_MODEL = "mnist_cnn"
+from core.preprocess import BOX, SIZE, ImageRefused, image_array, prepare_digit
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_UPLOAD_PIXELS = 40_000_000
 UPLOAD_FORMATS = ("PNG", "JPEG")
-_ACRONYMS = {"mnist", "cnn", "mlp", "sdss", "decals", "gz", "resnet"}
-
-
-# ----- which models ---------------------------------------------------------------------------
-def assets_dir() -> Path:
-    env = os.environ.get(ASSETS_ENV)
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[1] / "assets"
-
-
-@dataclass(frozen=True)
-class ModelEntry:
-    key: str  # "yours" or the file stem, e.g. "mnist_cnn"
-    label: str
-    path: Path | None = None  # None: the session's own model
-
-    @property
-    def card(self) -> Path | None:
-        return None if self.path is None else self.path.with_suffix(".md")
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One entry of a page's model picker: a shipped file, or the session's own model."""
-
-    key: str
-    label: str
-    path: Path | None = None
-
-
-def assets_stamp() -> tuple[str, tuple] | None:
-    """(assets folder, names and times of its model files): a cache key that changes when a
-    model is added or retrained; None when there is no folder."""
-    folder = assets_dir()
-    if not folder.is_dir():
-        return None
-    return str(folder), tuple(sorted((p.name, p.stat().st_mtime)
-                                     for p in folder.glob("*.safetensors")))
-
-
-def settle_choice(page: str, keys: list[str], fallback: str | None = None) -> None:
-    """Before the picker radio `{page}:model` is drawn: take a choice requested by a button
-    (`{page}:select`, set in its on_click), and replace one that no longer exists with
-    `fallback` (if among `keys`) or the first key."""
-    state = st.session_state
-    pending = state.pop(f"{page}:select", None)
-    if pending in keys:
-        state[f"{page}:model"] = pending
-    if state.get(f"{page}:model") not in keys:
-        state[f"{page}:model"] = fallback if fallback in keys else keys[0]
-
-
-def pretty_name(stem: str) -> str:
-    """'mnist_cnn' → 'MNIST CNN', 'galaxy_cnn' → 'Galaxy CNN'."""
-    words = [w for w in re.split(r"[_\-\s]+", stem) if w]
-    return " ".join(w.upper() if w.lower() in _ACRONYMS else w.capitalize() for w in words) or stem
-
-
-def card_title(card: Path | None) -> str | None:
-    """The first Markdown heading of a model card, without its '#'s."""
-    if card is None or not card.is_file():
-        return None
-    try:
-        with open(card, encoding="utf-8", errors="replace") as f:
-            for _, line in zip(range(40), f, strict=False):
-                if line.startswith("#"):
-                    title = line.lstrip("#").strip()
-                    if title:
-                        return title
-    except OSError:
-        return None
-    return None
-
-
-def shipped_models(folder: Path | None = None) -> list[ModelEntry]:
-    """Every `*.safetensors` in the assets folder, labelled by its model card's title."""
-    folder = assets_dir() if folder is None else folder
-    if not folder.is_dir():
-        return []
-    entries = []
-    for path in sorted(folder.glob("*.safetensors")):
-        label = card_title(path.with_suffix(".md")) or pretty_name(path.stem)
-        entries.append(ModelEntry(path.stem, label, path))
-    return entries
-
-
-def default_model_index(entries: list[ModelEntry]) -> int:
-    """The MNIST CNN when it is there, else the first shipped CNN, else the first entry."""
-    keys = [e.key for e in entries]
-    if DEFAULT_MODEL in keys:
-        return keys.index(DEFAULT_MODEL)
-    for i, e in enumerate(entries):
-        if e.path is not None and "mnist" in e.key and "cnn" in e.key:
-            return i
-    for i, e in enumerate(entries):
-        if e.path is not None:
-            return i
-    return 0
 
 
 # ----- uploads --------------------------------------------------------------------------------
-class ImageRefused(ValueError):
-    """An upload that cannot be used; the message is shown to the student as is."""
-
-
 @dataclass
 class PreparedImage:
     x: np.ndarray
@@ -207,56 +94,23 @@ def _center_square(im):
     return im.crop((left, top, left + side, top + side)), True
 
 
-def border_median(grey: np.ndarray) -> float:
-    """Median of the outer ring (5 %, at least one pixel) of a 2-D image: its background."""
-    h, w = grey.shape
-    b = max(1, int(round(0.05 * min(h, w))))
-    ring = np.concatenate([grey[:b].ravel(), grey[-b:].ravel(), grey[:, :b].ravel(),
-                           grey[:, -b:].ravel()])
-    return float(np.median(ring))
-
-
-def _black_background(grey: np.ndarray) -> np.ndarray:
-    """Levels: the background (border median, plus a little for JPEG noise) becomes exactly 0
-    and the rest is stretched to 0-255, so off-white paper does not leave a grey box around
-    the cropped digit."""
-    floor = border_median(grey)
-    floor += 0.04 * (255 - floor)
-    if floor <= 0.5 or floor >= 254:
-        return grey
-    stretched = (grey.astype(np.float32) - floor) * (255.0 / (255.0 - floor))
-    return np.rint(np.clip(stretched, 0, 255)).astype(np.uint8)
-
-
-def _fit_digit(ink: np.ndarray, h: int, w: int) -> tuple[np.ndarray, bool]:
-    """MNIST's own preprocessing: crop to the ink, scale its longer side to 20/28 of the frame
-    (the whole frame for images under 16 pixels, like the 8×8 digits), and centre it by its
-    centre of mass. `ink` is 2-D uint8, light strokes on black. Returns (h, w) float 0-1."""
+def _digit_frame(im: Any, h: int, w: int, invert: bool | None) -> tuple[np.ndarray, list[str]]:
+    """A digit as Draw a digit reads it (core.preprocess.prepare_digit: crop to the ink, longer
+    side 20/28 of the frame, or all of it under 16 pixels like the 8×8 digits; centred by its
+    centre of mass), in an (h, w) frame of 0-1 values; the notes say what was done."""
     from PIL import Image
 
-    mask = ink > max(30, int(ink.max()) // 4)
-    if not mask.any():
-        small = Image.fromarray(ink).resize((w, h), Image.Resampling.LANCZOS)
-        return np.asarray(small, dtype=np.float32) / 255.0, False
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    box = max(1, round(min(h, w) * 20 / 28)) if min(h, w) >= 16 else min(h, w)
-    ch, cw = crop.shape
-    scale = box / max(ch, cw)
-    nh, nw = max(1, round(ch * scale)), max(1, round(cw * scale))
-    digit = np.asarray(Image.fromarray(crop).resize((nw, nh), Image.Resampling.LANCZOS),
-                       dtype=np.float32) / 255.0
-    total = digit.sum()
-    if total > 0:
-        cy = float((digit.sum(axis=1) * np.arange(nh)).sum() / total)
-        cx = float((digit.sum(axis=0) * np.arange(nw)).sum() / total)
-    else:
-        cy, cx = (nh - 1) / 2, (nw - 1) / 2
-    top = int(np.clip(round((h - 1) / 2 - cy), 0, h - nh))
-    left = int(np.clip(round((w - 1) / 2 - cx), 0, w - nw))
-    out = np.zeros((h, w), dtype=np.float32)
-    out[top:top + nh, left:left + nw] = digit
-    return out, True
+    side = max(h, w)
+    box = max(1, round(min(h, w) * BOX / SIZE)) if min(h, w) >= 16 else min(h, w)
+    prepared = prepare_digit(image_array(im), size=side, box=box, invert=invert)
+    notes = list(prepared.notes)
+    if prepared.empty:
+        notes.append("no digit found: the picture is blank once its background is removed")
+    frame = prepared.image
+    if (h, w) != frame.shape:  # a non-square input: the square frame squeezed to fit
+        frame = np.asarray(Image.fromarray(frame, mode="F").resize(
+            (w, h), Image.Resampling.LANCZOS), dtype=np.float32)
+    return np.clip(frame, 0.0, 1.0), notes
 
 
 def prepare_upload(data: bytes, input_shape: tuple[int, ...], *, normalization: str = "unit",
@@ -279,39 +133,30 @@ def prepare_upload(data: bytes, input_shape: tuple[int, ...], *, normalization: 
     if len(input_shape) != 3 or input_shape[0] not in (1, 3):
         raise ImageRefused("this model does not take grey or colour images")
     c, h, w = (int(v) for v in input_shape)
-    im = _flatten_alpha(_open_image(data, max_bytes, max_pixels))
-    notes: list[str] = []
-    original = f"{im.width}×{im.height}"
-    if c == 1:
-        grey = np.asarray(im.convert("L"), dtype=np.uint8)
-        digit_like = True if digit_like is None else digit_like
-        if digit_like:
-            light = border_median(grey) > 127
-            if (light if invert is None else invert):
-                grey = 255 - grey
-                notes.append("colours inverted: the background was light, and the model "
-                             "learned light digits on black" if invert is None else
-                             "colours inverted")
-            grey = _black_background(grey)
-            display, fitted = _fit_digit(grey, h, w)
-            notes.append(f"digit cropped, scaled and centred in {w}×{h} as in MNIST (from "
-                         f"{original})" if fitted else f"resized from {original} to {w}×{h}")
-        else:
-            if invert:
-                grey = 255 - grey
-                notes.append("colours inverted")
-            square, cropped = _center_square(Image.fromarray(grey))
-            display = np.asarray(square.resize((w, h), Image.Resampling.LANCZOS),
-                                 dtype=np.float32) / 255.0
-            notes.append(("centre-cropped and " if cropped else "") +
-                         f"resized from {original} to {w}×{h}")
+    opened = _open_image(data, max_bytes, max_pixels)
+    original = f"{opened.width}×{opened.height}"
+    if c == 1 and (digit_like is None or digit_like):
+        # prepare_digit reads transparency itself, exactly as Draw a digit reads the canvas
+        display, notes = _digit_frame(opened, h, w, invert)
         chw = display[None]
-    else:
-        square, cropped = _center_square(im.convert("RGB"))
+    elif c == 1:
+        notes = []
+        grey = np.asarray(_flatten_alpha(opened).convert("L"), dtype=np.uint8)
+        if invert:
+            grey = 255 - grey
+            notes.append("colours inverted")
+        square, cropped = _center_square(Image.fromarray(grey))
         display = np.asarray(square.resize((w, h), Image.Resampling.LANCZOS),
                              dtype=np.float32) / 255.0
-        notes.append(("centre-cropped to a square and " if cropped else "") +
+        notes.append(("centre-cropped and " if cropped else "") +
                      f"resized from {original} to {w}×{h}")
+        chw = display[None]
+    else:
+        square, cropped = _center_square(_flatten_alpha(opened).convert("RGB"))
+        display = np.asarray(square.resize((w, h), Image.Resampling.LANCZOS),
+                             dtype=np.float32) / 255.0
+        notes = [("centre-cropped to a square and " if cropped else "") +
+                 f"resized from {original} to {w}×{h}"]
         chw = np.moveaxis(display, -1, 0)
     x = np.ascontiguousarray(chw, dtype=np.float32)
     if normalization == "standardize":
@@ -443,24 +288,6 @@ def fmt_pct(v: Any) -> str:
 
 
 # ----- Streamlit side: cached models and data --------------------------------------------------
-@dataclass
-class LoadedModel:
-    built: Any  # core.build.BuiltModel
-    meta: dict[str, Any]
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    """Inspection registers hooks and gradients on the (shared, cached) model: one at a time."""
-
-
-@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
-def load_shipped(path: str, mtime: float) -> LoadedModel:
-    """`core.model_io.load_model`, cached for every session (the mtime renews the cache when
-    a model file is replaced)."""
-    from core.model_io import load_model
-
-    built, meta = load_model(path)
-    return LoadedModel(built, meta)
-
-
 @st.cache_resource(show_spinner="Loading the test images…", max_entries=3)
 def load_test_data(dataset_json: str):
     """The data set of a DatasetConfig (as JSON), test split only, cached for every session."""

@@ -17,11 +17,13 @@ import pytest
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
+from core.assets import ASSETS_ENV, assets_dir
 from core.build import build_model
 from core.config import RunConfig
 from core.data import load_dataset
 from core.model_io import save_model, shape_only_dataset
 from playground import inspect_views as iv
+from playground import model_catalogue as catalogue
 from playground.jobs import SessionJobs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +65,7 @@ def tiny_assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def assets(tiny_assets: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(iv.ASSETS_ENV, str(tiny_assets))
+    monkeypatch.setenv(ASSETS_ENV, str(tiny_assets))
     return tiny_assets
 
 
@@ -152,7 +154,7 @@ def test_missing_data_falls_back_to_upload(tmp_path: Path, monkeypatch: pytest.M
     empty.mkdir()
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(empty))
     monkeypatch.setenv("PLAYGROUND_CACHE_DIR", str(empty))
-    monkeypatch.setenv(iv.ASSETS_ENV, str(tmp_path))
+    monkeypatch.setenv(ASSETS_ENV, str(tmp_path))
     config = _config(CNN_LAYERS, {"name": "mnist"})
     meta = {"input_shape": (1, 28, 28), "task": "classification", "config": config,
             "class_names": [str(i) for i in range(10)]}
@@ -171,12 +173,12 @@ def test_session_model_is_offered_and_linkable(assets: Path):
 
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT_S)
     jobs = SessionJobs()
-    jobs.replace(iv.SESSION_JOB, Job(_config(CNN_LAYERS)))  # never started: no thread
+    jobs.replace(catalogue.SESSION_JOB, Job(_config(CNN_LAYERS)))  # never started: no thread
     at.session_state["_session_jobs"] = jobs
-    at.query_params["model"] = iv.SESSION_KEY
+    at.query_params["model"] = catalogue.SESSION_KEY
     _run(at)
     box = at.selectbox(key="fm:model")
-    assert box.value == iv.SESSION_KEY
+    assert box.value == catalogue.SESSION_KEY
     assert box.options[0] == "Your model (trained this session)"
     assert any("weights after epoch 0" in c for c in _texts(at.caption))
     assert "**1 · Conv2D (4, 3×3, relu)**" in _texts(at.markdown)
@@ -184,23 +186,23 @@ def test_session_model_is_offered_and_linkable(assets: Path):
 
 def test_a_damaged_model_file_is_a_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     (tmp_path / "broken.safetensors").write_bytes(b"not a model at all")
-    monkeypatch.setenv(iv.ASSETS_ENV, str(tmp_path))
+    monkeypatch.setenv(ASSETS_ENV, str(tmp_path))
     at = _open()
     assert any("could not be loaded" in e for e in _texts(at.error))
 
 
 def test_no_models_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv(iv.ASSETS_ENV, str(tmp_path / "nowhere"))
+    monkeypatch.setenv(ASSETS_ENV, str(tmp_path / "nowhere"))
     at = _open()
     assert any("no trained image model yet" in i for i in _texts(at.info))
 
 
 def test_shipped_models_render():
-    shipped = iv.shipped_models()
+    shipped = catalogue.shipped_models()
     if not shipped:
-        pytest.skip(f"no shipped models in {iv.assets_dir()} yet")
+        pytest.skip(f"no shipped models in {assets_dir()} yet")
     at = _open()
-    assert at.selectbox(key="fm:model").value == shipped[iv.default_model_index(shipped)].key
+    assert at.selectbox(key="fm:model").value == shipped[catalogue.default_model_index(shipped)].key
     assert len(at.get("plotly_chart")) >= 2
     for entry in shipped:
         at.selectbox(key="fm:model").set_value(entry.key)
@@ -221,13 +223,13 @@ def test_model_list_and_default(tmp_path: Path):
     for stem in ("galaxy_cnn", "mnist_mlp", "mnist_cnn"):
         (tmp_path / f"{stem}.safetensors").write_bytes(b"")
     (tmp_path / "galaxy_cnn.md").write_text("\n# Galaxy morphology CNN (Galaxy Zoo 1)\n")
-    entries = iv.shipped_models(tmp_path)
+    entries = catalogue.shipped_models(tmp_path)
     assert [(e.key, e.label) for e in entries] == [
         ("galaxy_cnn", "Galaxy morphology CNN (Galaxy Zoo 1)"),
         ("mnist_cnn", "MNIST CNN"), ("mnist_mlp", "MNIST MLP")]
-    assert iv.default_model_index(entries) == 1
-    assert iv.default_model_index([iv.ModelEntry("yours", "Yours"), entries[0]]) == 1
-    assert iv.shipped_models(tmp_path / "missing") == []
+    assert catalogue.default_model_index(entries) == 1
+    assert catalogue.default_model_index([catalogue.ModelEntry("yours", "Yours"), entries[0]]) == 1
+    assert catalogue.shipped_models(tmp_path / "missing") == []
 
 
 # ----- upload preprocessing ----------------------------------------------------------------------
@@ -249,7 +251,8 @@ def test_light_background_is_inverted_and_the_digit_centred_like_mnist():
     assert x.shape == (1, 28, 28) and x.dtype == np.float32
     assert x[0, 0, 0] == 0.0 and x.max() == pytest.approx(1.0)  # light stroke on black
     rows = np.flatnonzero(x[0].max(axis=1) > 0.5)
-    assert rows[0] == 4 and rows[-1] == 23  # 20 px tall in the 28 px frame
+    # 20 px tall in the 28 px frame, centre of mass at row 14 (core.preprocess, as on Draw)
+    assert rows[0] == 5 and rows[-1] == 24
     cols = np.flatnonzero(x[0].max(axis=0) > 0.5)
     assert abs((cols[0] + cols[-1]) / 2 - 13.5) <= 1  # centred, though drawn off-centre
     assert prepared.notes[0].startswith("colours inverted")
