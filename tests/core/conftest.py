@@ -20,6 +20,19 @@ def one_thread_per_job():
     torch.set_num_threads(threads)
 
 
+@pytest.fixture(autouse=True)
+def thread_budget_restored():
+    """Every in-process `cli.main` sets the process's budget as the headless CLI wants it
+    (reserve 0: all cores), and a policy test may change it too: put it back after each test,
+    so the tests after them keep the one-thread budget above."""
+    reserve, cores, threads = BUDGET.reserve, BUDGET.cores, torch.get_num_threads()
+    yield
+    if (BUDGET.reserve, BUDGET.cores) != (reserve, cores):
+        BUDGET.configure(reserve=reserve, cores=cores)
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def ray_backend():
     """One local Ray for the whole test session (starting one takes seconds). CI installs
