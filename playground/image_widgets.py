@@ -7,6 +7,7 @@ import streamlit as st
 from core.config import DEVICES
 from core.data.base import FOLDERS
 from core.data.images import AUGMENTATIONS, IMAGE_SOURCES, NORMALIZATIONS
+from playground.folder_tuning import chosen
 from playground.folders_panel import folders_panel
 from playground.image_setup import LESSON_NOTES, STARTER_FOR, STARTERS, default_image_config
 from playground.stack_editor import set_layers
@@ -36,8 +37,9 @@ def dataset_panel(page: str) -> None:
     else:
         _source_panel(page)
     bind(page, "dataset", "val_fraction", st.slider, "Validation share", 0.05, 0.3, step=0.05)
-    bind(page, "dataset", "normalization", st.selectbox, "Normalisation", list(NORMALIZATIONS),
-         format_func=lambda n: NORMALIZATIONS[n])
+    if chosen(page) is None:  # a fine-tuned model's pictures are normalised as its data were
+        bind(page, "dataset", "normalization", st.selectbox, "Normalisation",
+             list(NORMALIZATIONS), format_func=lambda n: NORMALIZATIONS[n])
 
 
 def _source_panel(page: str) -> None:
