@@ -1,11 +1,11 @@
 """Draw a digit: the MNIST page a workshop crowd plays with. Draw, and a network reads it the
 moment the pen lifts; see the 28×28 picture it really gets, where it looked, and teach it with
 your own drawings. Layout and widgets only: the preprocessing is core.preprocess, the models
-core.digits, the arrays playground.draw_views, the pictures playground.image_charts."""
+core.digits, the readers, fine-tuning and arrays playground.draw_views, the pictures
+playground.image_charts."""
 
 from __future__ import annotations
 
-import copy
 import time
 
 import numpy as np
@@ -16,8 +16,8 @@ from core.digits import collection_zip, doubt
 from core.preprocess import ImageRefused, prepare_digit
 from playground import draw_canvas
 from playground import draw_views as dv
+from playground import feature_maps_views as fmv
 from playground import image_charts as ic
-from playground import inspect_views as iv
 from playground import model_catalogue as catalogue
 from playground.export_panel import export_panel
 from playground.jobs import configure_threads, session_jobs
@@ -49,15 +49,10 @@ if tuned is not None:
     choices.append(dv.Choice(dv.TUNED_KEY, tuned["label"]))
 
 
-def _digit_check(built, meta) -> None:
-    from core.digits import check_digit_model
-
-    check_digit_model(built.head, meta["input_shape"], meta["class_names"], "this model")
-
-
 with st.sidebar:
     choices += [dv.Choice(*entry) for entry in
-                uploaded_models(PAGE, _digit_check, "a digit classifier: grey images, 10 classes")]
+                uploaded_models(PAGE, dv.digit_check,
+                                "a digit classifier: grey images, 10 classes")]
 
 st.title("Draw a digit")
 st.caption("Draw a digit from 0 to 9, and a neural network trained on MNIST's 60,000 "
@@ -89,11 +84,7 @@ with st.sidebar:
 
 
 def reader_for(choice: dv.Choice) -> dv.Reader:
-    if choice.key == dv.SESSION_KEY:
-        return dv.reader_from_job(job, choice.label, state.setdefault(key("job_cache"), {}))
-    if choice.key == dv.TUNED_KEY:
-        return dv.reader_from_tuned(tuned)
-    return dv.reader_from_shipped(choice)
+    return dv.reader_for(choice, job, tuned, state.setdefault(key("job_cache"), {}))
 
 
 try:
@@ -116,26 +107,10 @@ def _forget_tuned() -> None:
 
 
 def _fine_tune(image: np.ndarray | None, steps: int, lr: float) -> None:
-    import torch
-
-    from core.digits import fine_tune
-
-    images, targets = dv.with_shifts(*dv.collection_arrays(collection))
-    x_user = reader.input(images)
-    y_user = torch.from_numpy(targets)
-    mix = dv.mnist_mix()
-    kwargs = {}
-    if mix is not None:
-        kwargs = {"x_mix": reader.input(mix[0]), "y_mix": torch.from_numpy(mix[1])}
-    with reader.guarded():  # a shipped model is shared: copy it, then train the copy freely
-        base = copy.deepcopy(reader.model)
-    result = fine_tune(base, reader.head, x_user, y_user, steps=steps, lr=lr, **kwargs)
-    state[key("tuned")] = dv.tuned_entry(reader, result, len(collection))
+    state[key("tuned")], before = dv.fine_tune_copy(reader, collection, image, steps, lr)
     state.pop(key("tuned_before"), None)
-    if image is not None:
-        p = reader.probabilities(image)
-        state[key("tuned_before")] = {"digest": dv.image_digest(image), "digit": int(p.argmax()),
-                                      "p": float(p.max()), "model": reader.label.split(" (")[0]}
+    if before is not None:
+        state[key("tuned_before")] = before
     state[key("select")] = dv.TUNED_KEY
 
 
@@ -147,9 +122,7 @@ def collection_panel(image: np.ndarray | None) -> None:
         return
     images, targets = dv.collection_arrays(collection)
     shown = slice(max(0, len(collection) - 30), len(collection))
-    titles = [f"{item['label']}" + (f" (read {item['predicted']})"
-                                     if item["predicted"] not in (None, item["label"]) else "")
-              for item in collection[shown]]
+    titles = dv.collection_titles(collection[shown])
     grid_col, action_col = st.columns([1.5, 1.0], gap="large")
     with grid_col:
         st.caption(f"{len(collection)} drawing{'s' if len(collection) != 1 else ''}, each with "
@@ -271,16 +244,7 @@ with answer_col:
         st.warning(note, icon=":material/help:")
     st.altair_chart(ic.probability_chart(probs, DIGITS, bar_px=20), width="stretch",
                     key=key("probs"))
-    others = []
-    for choice in choices:
-        if choice.key == reader.key:
-            continue
-        try:
-            p = reader_for(choice).probabilities(image)
-        except Exception:  # noqa: BLE001 - another model's trouble must not end the page
-            continue
-        others.append(f"{choice.label.split(' (')[0]}: **{int(np.argmax(p))}** "
-                      f"({float(np.max(p)):.0%})")
+    others = dv.other_readings(choices, reader, image, reader_for)
     if others:
         st.caption("The other models read: " + " · ".join(others))
     st.caption(f"Read in {elapsed_ms:.0f} ms: decoding the canvas, preprocessing and the "
@@ -340,7 +304,7 @@ if maps:
                "activation: bright (yellow) where the filter's pattern is found, dark where not. "
                "Each map has its own scale; hover for its range.")
     for label, layer_maps in maps:
-        cols, tile = iv.maps_grid_layout(len(layer_maps))
+        cols, tile = fmv.maps_grid_layout(len(layer_maps))
         n, h, w = layer_maps.shape
         st.markdown(f"{label} — {n} maps of {w}×{h}")
         st.plotly_chart(ic.image_grid_figure(list(layer_maps[:64]),

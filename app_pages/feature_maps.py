@@ -1,14 +1,17 @@
-"""Feature maps: look inside a trained image model, CNN-Explainer style. Layout and widgets only;
-the numbers come from core.inspection, the pictures from playground.image_charts."""
+"""Feature maps: look inside a trained image model, CNN-Explainer style. Layout and widgets only:
+the model, its data and the numbers come from playground.feature_maps_views (on core.inspection
+and core.preprocess), the pictures from playground.image_charts."""
 
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
+import torch
 
 from core.assets import assets_dir
+from core.inspection import first_conv_filters
+from playground import feature_maps_views as fmv
 from playground import image_charts as ic
-from playground import inspect_views as iv
 from playground import model_catalogue as catalogue
 from playground.jobs import configure_threads, session_jobs
 from playground.literal import literal
@@ -24,30 +27,13 @@ def key(name: str) -> str:
 
 
 # ----- which model ------------------------------------------------------------------------------
-def _session_job():
-    job = session_jobs().get(catalogue.SESSION_JOB)
-    dataset = getattr(job, "dataset", None)
-    if job is None or dataset is None or not dataset.is_image:
-        return None
-    return job
-
-
-job = _session_job()
+job = fmv.session_image_job(session_jobs())
 entries = ([catalogue.ModelEntry(catalogue.SESSION_KEY, "Your model (trained this session)")]
            if job else [])
 entries += catalogue.shipped_models()
 
-
-def _image_check(built, meta) -> None:
-    from core.errors import ConfigError
-
-    if len(meta["input_shape"]) != 3:
-        raise ConfigError("this model does not take images (it was trained on "
-                          f"{meta['config'].dataset.name}); feature maps need an image model")
-
-
 with st.sidebar:
-    for upload_key, upload_label, upload_path in uploaded_models(PAGE, _image_check,
+    for upload_key, upload_label, upload_path in uploaded_models(PAGE, fmv.image_check,
                                                                  "an image model"):
         entries.append(catalogue.ModelEntry(upload_key, upload_label, upload_path))
 
@@ -76,65 +62,8 @@ with st.sidebar:
 entry = entries[keys.index(chosen)]
 
 
-class Subject:
-    """The chosen model, however it came: shipped file or this session's training job."""
-
-    def __init__(self) -> None:
-        self.dataset = None
-        self.data_problem: str | None = None
-        self.can_fetch = False
-        self.history: list[dict] = []
-        if entry.path is None:
-            self.model = job.clone_model().eval()
-            self.head, self.summary = job.head, job.built.summary
-            self.summary_text = job.built.summary_text()
-            self.config, self.meta = job.config, {"metrics": {}, "extra": {}}
-            self.dataset = job.dataset
-            self.input_shape = tuple(job.dataset.input_shape)
-            self.class_names = list(job.dataset.class_names)
-            self.lock = None
-            self.history = list(job.history)
-            self.cache_id = None
-            self.note = f"weights after epoch {job.epoch} ({job.state})"
-            return
-        loaded = catalogue.load_shipped(str(entry.path), entry.path.stat().st_mtime)
-        self.model, self.head = loaded.built.model, loaded.built.head
-        self.summary, self.meta, self.lock = loaded.built.summary, loaded.meta, loaded.lock
-        self.summary_text = loaded.built.summary_text()
-        self.config = loaded.meta["config"]
-        self.input_shape = tuple(loaded.meta["input_shape"])
-        self.class_names = list(loaded.meta["class_names"])
-        self.cache_id = (str(entry.path), entry.path.stat().st_mtime)
-        self.note = loaded.meta.get("extra", {}).get("trained_at", "")
-        self.note = f"trained {self.note}" if self.note else ""
-        self._load_data()
-
-    def _load_data(self) -> None:
-        from core.data.download import DatasetUnavailable
-        from core.errors import ConfigError
-
-        problem = iv.dataset_status(self.config.dataset)
-        ds_key = iv.dataset_key(self.config)
-        self.can_fetch = problem is not None and self.config.dataset.name != "galaxy_zoo"
-        if problem is not None and not st.session_state.get(key(f"fetch:{ds_key}")):
-            self.data_problem = problem
-            return
-        try:
-            self.dataset = iv.load_test_data(ds_key)
-        except (DatasetUnavailable, ConfigError) as exc:
-            self.data_problem = str(exc)
-        except Exception as exc:  # a damaged file must not end the page
-            self.data_problem = f"the data set could not be loaded ({type(exc).__name__}: {exc})"
-        st.session_state.pop(key(f"fetch:{ds_key}"), None)
-
-    def guarded(self):
-        import contextlib
-
-        return self.lock if self.lock is not None else contextlib.nullcontext()
-
-
 try:
-    subject = Subject()
+    subject = fmv.Subject(entry, job, PAGE)
 except Exception as exc:  # a damaged or foreign model file: say so, keep the page
     st.error(f"This model could not be loaded: {literal(exc)}", icon=":material/error:")
     st.stop()
@@ -143,14 +72,14 @@ if len(subject.input_shape) != 3 or subject.head.task != "classification":
     st.warning("This page shows image classifiers; this model is not one.")
     st.stop()
 channels, height, width = subject.input_shape
-layer_names = iv.layer_labels(subject.summary)
+layer_names = fmv.layer_labels(subject.summary)
 params = sum(r.params for r in subject.summary)
 metrics = subject.meta.get("metrics", {})
 with st.sidebar:
     bits = [f"{params:,} parameters", f"input {width}×{height}"
             + (" colour" if channels == 3 else " grey")]
     if isinstance(metrics.get("test_accuracy"), int | float):
-        bits.append(f"test accuracy {iv.fmt_pct(metrics['test_accuracy'])}")
+        bits.append(f"test accuracy {fmv.fmt_pct(metrics['test_accuracy'])}")
     if subject.note:
         bits.append(subject.note)
     st.caption(" · ".join(bits))
@@ -159,10 +88,6 @@ with st.sidebar:
 # ----- which input ------------------------------------------------------------------------------
 def _random_index(state_key: str, n: int) -> None:
     st.session_state[state_key] = int(np.random.default_rng().integers(n))
-
-
-def _fetch(ds_key: str) -> None:
-    st.session_state[key(f"fetch:{ds_key}")] = True
 
 
 SOURCES = ("A test image", "Your own image")
@@ -176,7 +101,8 @@ with st.sidebar:
                    icon=":material/cloud_off:")
         if subject.can_fetch:
             st.button("Fetch the data set", icon=":material/download:", key=key("fetch"),
-                      on_click=_fetch, args=(iv.dataset_key(subject.config),),
+                      on_click=fmv.request_fetch,
+                      args=(PAGE, fmv.dataset_key(subject.config)),
                       help="Downloads the data set once into the local cache.")
         source = SOURCES[1]
     else:
@@ -217,19 +143,13 @@ with st.sidebar:
             invert = None if st.toggle("Invert a light background", value=True,
                                        key=key("invert")) else False
         if upload is not None:
-            import torch
-
-            mean = std = None
-            if subject.dataset is not None and subject.dataset.normalization[0] is not None:
-                mean, std = (t.flatten().numpy() for t in subject.dataset.normalization)
-            elif isinstance(norm := subject.meta.get("extra", {}).get("normalization"), dict):
-                mean, std = norm.get("mean"), norm.get("std")
+            mean, std = subject.upload_normalization()
             try:
-                prepared = iv.prepare_upload(
+                prepared = fmv.prepare_upload(
                     upload.getvalue(), subject.input_shape,
                     normalization=subject.config.dataset.normalization, mean=mean, std=std,
                     digit_like=digit_like, invert=invert)
-            except iv.ImageRefused as exc:
+            except fmv.ImageRefused as exc:
                 st.error(f"This image cannot be used: {literal(exc)}.",
                          icon=":material/broken_image:")
             else:
@@ -244,19 +164,7 @@ if x_input is None:
 
 
 # ----- the input and the prediction -------------------------------------------------------------
-def _predict(x):
-    import torch
-
-    with subject.guarded(), torch.no_grad():
-        was = subject.model.training
-        subject.model.eval()
-        try:
-            return subject.head.probabilities(subject.model(x[None]))[0].numpy()
-        finally:
-            subject.model.train(was)
-
-
-probs = _predict(x_input)
+probs = subject.predict(x_input)
 top = int(np.argmax(probs))
 left, right = st.columns([1, 1.6], gap="large")
 with left:
@@ -277,34 +185,8 @@ with right:
 
 
 # ----- feature maps -----------------------------------------------------------------------------
-def _feature_maps(x):
-    from core.inspection import feature_maps
-
-    with subject.guarded():
-        return feature_maps(subject.model, x)
-
-
-def _block_caption(label: str, maps: np.ndarray) -> str:
-    n, h, w = maps.shape
-    shape = f"{n} maps of {w}×{h}"
-    if "Conv2D" in label:
-        return (f"{shape}. Each map is one learned filter slid over the previous layer, then "
-                "the activation: bright where the filter's pattern is found, dark where not.")
-    if "MaxPool" in label:
-        return (f"{shape}. Max-pooling keeps the strongest response in each window: "
-                "smaller maps, the same features, a little shift doesn't matter.")
-    if "AvgPool" in label:
-        return f"{shape}. Average-pooling blurs and shrinks each map."
-    if "BatchNorm" in label:
-        return (f"{shape}. Batch normalisation shifts and rescales each map by numbers learned "
-                "in training: the same pictures on a steadier scale.")
-    if "Dropout" in label:
-        return f"{shape}. Dropout does nothing outside training: the maps pass unchanged."
-    return f"{shape}."
-
-
 st.divider()
-maps_by_block = _feature_maps(x_input)
+maps_by_block = subject.feature_maps(x_input)
 if maps_by_block:
     st.subheader("Feature maps, layer by layer")
     st.caption("Each map is scaled to its own range (viridis: dark purple low, yellow high); "
@@ -314,10 +196,10 @@ if maps_by_block:
         n = len(maps)
         shown = maps[:256]
         st.markdown(f"**{label}**")
-        st.caption(_block_caption(label, maps)
+        st.caption(fmv.block_caption(label, maps)
                    + (f" The first 256 of {n} are shown." if n > 256 else ""))
         grid_col, big_col = st.columns([3, 1.25], gap="medium")
-        cols, tile = iv.maps_grid_layout(len(shown))
+        cols, tile = fmv.maps_grid_layout(len(shown))
         with grid_col:
             st.plotly_chart(
                 ic.image_grid_figure(list(shown), titles=[f"#{i + 1}" for i in range(len(shown))],
@@ -333,8 +215,6 @@ if maps_by_block:
                                               uirevision=f"fm_big_{name}"),
                             key=key(f"big:{name}"), config=PLOT_CONFIG)
 
-    from core.inspection import first_conv_filters
-
     filters = first_conv_filters(subject.model)
     if filters is not None:
         st.subheader("What the first layer learned: its filters")
@@ -345,7 +225,7 @@ if maps_by_block:
                        "grey is 0; a red part adds red light, a cyan part subtracts it.")
             fig = ic.image_grid_figure([np.moveaxis(f, 0, -1) for f in filters], vmin=-m, vmax=m,
                                        titles=[f"#{i + 1}" for i in range(len(filters))],
-                                       cols=iv.grid_columns(len(filters)), tile_px=56,
+                                       cols=fmv.grid_columns(len(filters)), tile_px=56,
                                        uirevision="fm_filters")
         else:
             st.caption(f"{len(filters)} filters of {k}×{k} weights, on one shared scale: blue "
@@ -353,12 +233,12 @@ if maps_by_block:
                        "with blue beside orange responds to an edge.")
             fig = ic.image_grid_figure([f[0] for f in filters], cmap="diverging", vmin=-m,
                                        vmax=m, titles=[f"#{i + 1}" for i in range(len(filters))],
-                                       cols=iv.grid_columns(len(filters)), tile_px=64,
+                                       cols=fmv.grid_columns(len(filters)), tile_px=64,
                                        uirevision="fm_filters")
         st.plotly_chart(fig, key=key("filters"), config=PLOT_CONFIG)
 else:
     st.subheader("No convolutions in this network")
-    weights = iv.first_dense_images(subject.model, subject.input_shape)
+    weights = fmv.first_dense_images(subject.model, subject.input_shape)
     if weights is None:
         st.caption("This network has no convolutional layers, so there are no feature maps.")
     else:
@@ -374,56 +254,20 @@ else:
         if channels == 1:
             fig = ic.image_grid_figure([w[0] for w in shown], cmap="diverging",
                                        titles=[f"neuron {i + 1}" for i in range(len(shown))],
-                                       cols=iv.grid_columns(len(shown)), tile_px=88,
+                                       cols=fmv.grid_columns(len(shown)), tile_px=88,
                                        uirevision="fm_dense")
         else:
-            fig = ic.image_grid_figure([iv.signed_rgb(w) for w in shown],
+            fig = ic.image_grid_figure([fmv.signed_rgb(w) for w in shown],
                                        titles=[f"neuron {i + 1}" for i in range(len(shown))],
-                                       cols=iv.grid_columns(len(shown)), tile_px=88,
+                                       cols=fmv.grid_columns(len(shown)), tile_px=88,
                                        uirevision="fm_dense")
         st.plotly_chart(fig, key=key("dense"), config=PLOT_CONFIG)
 
 
 # ----- activation and gradient statistics -------------------------------------------------------
-@st.cache_data(show_spinner=False, max_entries=16)
-def _shipped_stats(path: str, mtime: float, dataset_json: str) -> list[dict]:
-    loaded = catalogue.load_shipped(path, mtime)
-    dataset = iv.load_test_data(dataset_json)
-    return _stats(loaded.built.model, loaded.built.head, loaded.lock, dataset,
-                  iv.layer_labels(loaded.built.summary))
-
-
-def _stats(model, head, lock, dataset, labels, x_single=None, target=None) -> list[dict]:
-    import contextlib
-
-    import torch
-
-    from core.inspection import layer_statistics
-
-    if dataset is not None:
-        pick = torch.from_numpy(iv.pick_batch(len(dataset.y_test)))
-        x, y = dataset.x_test[pick], dataset.y_test[pick]
-    else:
-        x, y = x_single[None], torch.tensor([target])
-    # Gradients w.r.t. the input too: otherwise a first block that has no weights (Flatten)
-    # outputs a tensor without gradients and layer_statistics cannot keep them.
-    x = x.clone().requires_grad_(True)
-    with lock if lock is not None else contextlib.nullcontext():
-        stats = layer_statistics(model, head, head.criterion(), x, head.prepare_targets(y))
-    return iv.stats_rows(stats, labels)
-
-
 st.divider()
 st.subheader("Activations and gradients, layer by layer")
-if subject.dataset is not None and subject.cache_id is not None:
-    rows = _shipped_stats(*subject.cache_id, iv.dataset_key(subject.config))
-    batch_note = "over a fixed batch of 64 test images"
-elif subject.dataset is not None:
-    rows = _stats(subject.model, subject.head, None, subject.dataset, layer_names)
-    batch_note = "over a fixed batch of 64 test images"
-else:
-    rows = _stats(subject.model, subject.head, subject.lock, None, layer_names, x_input, top)
-    batch_note = "for this one image (no test images here), with its predicted class as target"
+rows, batch_note = subject.statistics(x_input, top, layer_names)
 st.caption(
     f"How the values leaving each layer (left) and the loss gradients flowing back into it "
     f"(right) are spread, {batch_note}. Healthy training keeps both spreads (std) roughly "
@@ -445,8 +289,8 @@ with st.expander("Model card and test scores", icon=":material/description:"):
     if confusion is not None:
         try:
             matrix = np.asarray(confusion, dtype=float)
-            scores = (f"accuracy {iv.fmt_pct(ic.accuracy(matrix))} · balanced accuracy "
-                      f"{iv.fmt_pct(ic.balanced_accuracy(matrix))}")
+            scores = (f"accuracy {fmv.fmt_pct(ic.accuracy(matrix))} · balanced accuracy "
+                      f"{fmv.fmt_pct(ic.balanced_accuracy(matrix))}")
             st.markdown(f"**Confusion matrix on the {split} set** ({scores})")
             cm_col, table_col = st.columns([1.2, 1])
             cm_col.plotly_chart(ic.confusion_matrix_figure(matrix, subject.class_names),

@@ -2,7 +2,8 @@
 (whatever it came from: a shipped file, this session's training job, or the fine-tuned copy),
 the user's collection of labelled drawings, and the arrays the charts draw.
 
-Everything but the cached loaders is plain Python (no Streamlit calls), tested without a page.
+Everything but the cached loaders is plain Python (no Streamlit calls), tested without a page;
+the page (app_pages/draw.py) only lays out widgets and calls these.
 """
 
 from __future__ import annotations
@@ -10,16 +11,36 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
+import io
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import streamlit as st
+import torch
+from PIL import Image, ImageDraw
 
-from playground import inspect_views as iv
+from core import novelty
+from core.assets import normalization_of
+from core.digits import (
+    check_digit_model,
+    fine_tune,
+    mnist_sample,
+    model_input,
+    predict_probabilities,
+    unfamiliar_warning,
+)
+from core.errors import ConfigError
+from core.export import Exportable
+from core.inspection import feature_maps, grad_cam, saliency
+from core.losses import make_head
+from core.model_io import read_metadata
+from core.preprocess import prepare_digit, to_uint8
 from playground import model_catalogue as catalogue
+from playground.feature_maps_views import layer_labels
 
 SESSION_JOB = "images"
 """Name under which the image-training page registers its job in `session_jobs()`."""
@@ -38,7 +59,6 @@ show (the full answer is in its own column further down)."""
 @dataclass
 class Reader:
     """One model that reads drawings, with what its input needs."""
-
     key: str
     label: str
     model: Any  # torch.nn.Module
@@ -54,25 +74,18 @@ class Reader:
     """The run config it was trained with (for exporting a fine-tuned copy)."""
     density: Any = None
     """core.novelty.FeatureDensity of the model's training digits (shipped models)."""
-
     def guarded(self):
         return self.lock if self.lock is not None else contextlib.nullcontext()
 
     def input(self, image: np.ndarray):
-        from core.digits import model_input
-
         return model_input(image, self.input_shape, self.mean, self.std)
 
     def probabilities(self, image: np.ndarray) -> np.ndarray:
-        from core.digits import predict_probabilities
-
         with self.guarded():
             return predict_probabilities(self.model, self.head, self.input(image))
 
     def warning(self, image: np.ndarray) -> str | None:
         """A sentence when the drawing does not look like MNIST's digits (core.novelty)."""
-        from core.digits import unfamiliar_warning
-
         with self.guarded():
             return unfamiliar_warning(self.model, self.input(image), self.density, image)
 
@@ -96,10 +109,6 @@ def _shipped_label(stem: str, meta: dict[str, Any]) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _shipped_choices(folder: str, stamp: tuple) -> list[Choice]:
-    from core.digits import check_digit_model
-    from core.errors import ConfigError
-    from core.losses import make_head
-    from core.model_io import read_metadata
 
     choices = []
     for entry in catalogue.shipped_models(Path(folder)):
@@ -138,8 +147,6 @@ def session_digit_job(jobs) -> Any | None:
 
 
 def reader_from_shipped(choice: Choice) -> Reader:
-    from core import novelty
-    from core.assets import normalization_of
 
     mtime = choice.path.stat().st_mtime
     loaded = catalogue.load_shipped(str(choice.path), mtime)
@@ -157,11 +164,6 @@ def _warmed_up(path: str, mtime: float, _reader: Reader) -> bool:
     """Read one made-up drawing right after loading, once per process: the first PNG decode,
     resize and forward pass set things up (~200 ms on 2 busy cores), which the first real
     stroke should not pay."""
-    import io
-
-    from PIL import Image, ImageDraw
-
-    from core.preprocess import prepare_digit
 
     im = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
     ImageDraw.Draw(im).line([(70, 50), (210, 50), (120, 240)], fill=(255, 255, 255, 255),
@@ -190,8 +192,6 @@ def reader_from_job(job, label: str, cache: dict) -> Reader:
 
 def tuned_exportable(tuned: dict):
     """The fine-tuned copy as an export (model file, ONNX, script)."""
-    from core.export import Exportable
-
     extra = {}
     if tuned["mean"] is not None and tuned["std"] is not None:
         extra["normalization"] = {"mean": np.asarray(tuned["mean"]).flatten().tolist(),
@@ -224,18 +224,75 @@ def tuned_entry(base: Reader, result, drawings: int) -> dict:
                         else ""))}
 
 
+def digit_check(built: Any, meta: dict[str, Any]) -> None:
+    """ConfigError for an uploaded model that is not a digit classifier (the upload check)."""
+    check_digit_model(built.head, meta["input_shape"], meta["class_names"], "this model")
+
+
+def reader_for(choice: Choice, job: Any, tuned: dict | None, job_cache: dict) -> Reader:
+    """The Reader of a picker entry: this session's job, the fine-tuned copy or a file."""
+    if choice.key == SESSION_KEY:
+        return reader_from_job(job, choice.label, job_cache)
+    if choice.key == TUNED_KEY:
+        return reader_from_tuned(tuned)
+    return reader_from_shipped(choice)
+
+
+def other_readings(choices: list[Choice], reader: Reader, image: np.ndarray,
+                   read: Callable[[Choice], Reader]) -> list[str]:
+    """"MNIST MLP: **7** (93%)" for every other model, so students compare them at a glance;
+    a model that fails is left out (its trouble must not end the page)."""
+    others = []
+    for choice in choices:
+        if choice.key == reader.key:
+            continue
+        try:
+            p = read(choice).probabilities(image)
+        except Exception:  # noqa: BLE001 - another model's trouble must not end the page
+            continue
+        others.append(f"{choice.label.split(' (')[0]}: **{int(np.argmax(p))}** "
+                      f"({float(np.max(p)):.0%})")
+    return others
+
+
+def fine_tune_copy(reader: Reader, collection: list[dict], image: np.ndarray | None,
+                   steps: int, lr: float) -> tuple[dict, dict | None]:
+    """Fine-tune a copy of the reader's model on the collection (each drawing shifted a pixel
+    each way, mixed with real MNIST digits when they are here). Returns (the tuned entry to
+    keep, what the original read on `image` before — None without a drawing)."""
+    images, targets = with_shifts(*collection_arrays(collection))
+    x_user = reader.input(images)
+    y_user = torch.from_numpy(targets)
+    mix = mnist_mix()
+    kwargs = {}
+    if mix is not None:
+        kwargs = {"x_mix": reader.input(mix[0]), "y_mix": torch.from_numpy(mix[1])}
+    with reader.guarded():  # a shipped model is shared: copy it, then train the copy freely
+        base = copy.deepcopy(reader.model)
+    result = fine_tune(base, reader.head, x_user, y_user, steps=steps, lr=lr, **kwargs)
+    before = None
+    if image is not None:
+        p = reader.probabilities(image)
+        before = {"digest": image_digest(image), "digit": int(p.argmax()), "p": float(p.max()),
+                  "model": reader.label.split(" (")[0]}
+    return tuned_entry(reader, result, len(collection)), before
+
+
+def collection_titles(items: list[dict]) -> list[str]:
+    """Grid titles: the digit meant, and in brackets what the network read when it differed."""
+    return [f"{item['label']}" + (f" (read {item['predicted']})"
+                                  if item["predicted"] not in (None, item["label"]) else "")
+            for item in items]
+
+
 # ----- the user's drawings ----------------------------------------------------------------------
 def image_digest(image: np.ndarray) -> str:
-    from core.preprocess import to_uint8
-
     return hashlib.sha1(to_uint8(image).tobytes()).hexdigest()[:16]
 
 
 def add_drawing(collection: list[dict], image: np.ndarray, label: int,
                 predicted: int | None, model: str) -> str:
     """Add a labelled drawing; returns what happened, as a sentence for the page."""
-    from core.preprocess import to_uint8
-
     digest = image_digest(image)
     for item in collection:
         if item["digest"] == digest:
@@ -291,9 +348,7 @@ def heat_overlay(image: np.ndarray, heat: np.ndarray | None) -> np.ndarray:
 
 def conv_feature_maps(reader: Reader, x) -> list[tuple[str, np.ndarray]]:
     """(layer label, maps (channels, H, W)) for every convolution of the reader's model."""
-    from core.inspection import feature_maps
-
-    labels = iv.layer_labels(reader.summary) if reader.summary else {}
+    labels = layer_labels(reader.summary) if reader.summary else {}
     with reader.guarded():
         maps = feature_maps(reader.model, x[0])
     out = []
@@ -306,8 +361,6 @@ def conv_feature_maps(reader: Reader, x) -> list[tuple[str, np.ndarray]]:
 
 def pixel_maps(reader: Reader, x, target: int) -> tuple[np.ndarray, np.ndarray | None]:
     """(saliency (H, W), Grad-CAM (H, W) or None without convolutions) for class `target`."""
-    from core.inspection import grad_cam, saliency
-
     with reader.guarded():
         sal = saliency(reader.model, x[0], target)
         cam = grad_cam(reader.model, x[0], target)
@@ -318,6 +371,4 @@ def pixel_maps(reader: Reader, x, target: int) -> tuple[np.ndarray, np.ndarray |
 @st.cache_resource(show_spinner="Loading real MNIST digits to mix in…", max_entries=1)
 def mnist_mix(n: int = 2000) -> tuple[np.ndarray, np.ndarray] | None:
     """`n` real MNIST training digits (28×28, 0-1) and labels, or None without the data set."""
-    from core.digits import mnist_sample
-
     return mnist_sample(n)

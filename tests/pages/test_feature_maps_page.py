@@ -22,7 +22,7 @@ from core.build import build_model
 from core.config import RunConfig
 from core.data import load_dataset
 from core.model_io import save_model, shape_only_dataset
-from playground import inspect_views as iv
+from playground import feature_maps_views as iv
 from playground import model_catalogue as catalogue
 from playground.jobs import SessionJobs
 

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from core.preprocess import prepare_digit
-from playground.inspect_views import prepare_upload
+from playground.feature_maps_views import prepare_upload
 
 SEVEN = [(60, 50), (220, 50), (120, 240)]
 

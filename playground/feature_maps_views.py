@@ -1,9 +1,9 @@
-"""Helpers of the Feature maps page: which models there are, their data, uploads, and the
-numbers the charts draw.
+"""Helpers of the Feature maps page: the chosen model and its test data (`Subject`), uploads,
+and the numbers the charts draw, so that the page itself only lays out widgets.
 
-Everything but the two cached loaders at the end is plain Python that never touches
-Streamlit: the model list, the upload preprocessing (`prepare_upload`, unit-tested with images
-made in the tests) and the inspection arrays.
+Uploads go through core.preprocess.prepare_digit for digit models, exactly as Draw a digit
+reads its canvas. Everything but `Subject`, the fetch request and the cached loaders is plain
+Python that never touches Streamlit (unit-tested with images made in the tests).
 """
 
 from __future__ import annotations
@@ -19,8 +19,19 @@ from typing import Any
 
 import numpy as np
 import streamlit as st
+import torch
+from PIL import Image, ImageOps
+from torch import nn
 
+from core.config import DatasetConfig
+from core.data import load_dataset
+from core.data.download import DatasetUnavailable, find_local
+from core.data.images import GALAXY_ZOO_FILE, IMAGE_SOURCES
+from core.errors import ConfigError
+from core.inspection import feature_maps, layer_statistics
+from core.layers import Maxout
 from core.preprocess import BOX, SIZE, ImageRefused, image_array, prepare_digit
+from playground.model_catalogue import SESSION_JOB, ModelEntry, load_shipped
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_UPLOAD_PIXELS = 40_000_000
@@ -43,8 +54,6 @@ def _megabytes(n: int) -> str:
 
 
 def _open_image(data: bytes, max_bytes: int, max_pixels: int):
-    from PIL import Image, ImageOps
-
     if not data:
         raise ImageRefused("the file is empty")
     if len(data) > max_bytes:
@@ -76,8 +85,6 @@ def _open_image(data: bytes, max_bytes: int, max_pixels: int):
 
 def _flatten_alpha(im):
     """Transparent pixels become white (a digit drawn on a transparent canvas → on white)."""
-    from PIL import Image
-
     if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
         rgba = im.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -98,8 +105,6 @@ def _digit_frame(im: Any, h: int, w: int, invert: bool | None) -> tuple[np.ndarr
     """A digit as Draw a digit reads it (core.preprocess.prepare_digit: crop to the ink, longer
     side 20/28 of the frame, or all of it under 16 pixels like the 8×8 digits; centred by its
     centre of mass), in an (h, w) frame of 0-1 values; the notes say what was done."""
-    from PIL import Image
-
     side = max(h, w)
     box = max(1, round(min(h, w) * BOX / SIZE)) if min(h, w) >= 16 else min(h, w)
     prepared = prepare_digit(image_array(im), size=side, box=box, invert=invert)
@@ -128,8 +133,6 @@ def prepare_upload(data: bytes, input_shape: tuple[int, ...], *, normalization: 
     says so). Raises ImageRefused with a plain sentence for empty, huge, corrupt or
     non-image files.
     """
-    from PIL import Image
-
     if len(input_shape) != 3 or input_shape[0] not in (1, 3):
         raise ImageRefused("this model does not take grey or colour images")
     c, h, w = (int(v) for v in input_shape)
@@ -192,10 +195,6 @@ def skip_in_statistics(label: str) -> bool:
 def first_dense_images(model, input_shape: tuple[int, ...]) -> np.ndarray | None:
     """The first dense layer's weights as images (units, C, H, W) when it reads the pixels
     directly (an MLP: Flatten then Dense); None otherwise."""
-    from torch import nn
-
-    from core.layers import Maxout
-
     n_in = int(np.prod(input_shape))
     for module in model.modules():
         if isinstance(module, nn.Conv2d):
@@ -245,9 +244,6 @@ def slim_dataset(dataset):
 def dataset_status(config) -> str | None:
     """None when the data set's files are on this machine; else a sentence saying what is
     missing. Never downloads: a page render must not start a 2.7 GB download."""
-    from core.data.download import find_local
-    from core.data.images import GALAXY_ZOO_FILE, IMAGE_SOURCES
-
     source = IMAGE_SOURCES.get(config.name)
     if source is None:
         return f"'{config.name}' is not an image data set"
@@ -291,12 +287,177 @@ def fmt_pct(v: Any) -> str:
 @st.cache_resource(show_spinner="Loading the test images…", max_entries=3)
 def load_test_data(dataset_json: str):
     """The data set of a DatasetConfig (as JSON), test split only, cached for every session."""
-    from core.config import DatasetConfig
-    from core.data import load_dataset
-
     return slim_dataset(load_dataset(DatasetConfig(**json.loads(dataset_json))))
 
 
 def dataset_key(config) -> str:
     """The cache key of a run config's data set: its dataset section as canonical JSON."""
     return json.dumps(dataclasses.asdict(config.dataset), sort_keys=True)
+
+
+# ----- the chosen model -------------------------------------------------------------------------
+def session_image_job(jobs: Any) -> Any | None:
+    """The session's image-training job when it trained on images (it can be inspected)."""
+    job = jobs.get(SESSION_JOB)
+    dataset = getattr(job, "dataset", None)
+    if job is None or dataset is None or not dataset.is_image:
+        return None
+    return job
+
+
+def image_check(built: Any, meta: dict[str, Any]) -> None:
+    """ConfigError for an uploaded model that does not take images (no feature maps)."""
+    if len(meta["input_shape"]) != 3:
+        raise ConfigError("this model does not take images (it was trained on "
+                          f"{meta['config'].dataset.name}); feature maps need an image model")
+
+
+def fetch_key(page: str, ds_key: str) -> str:
+    """Session key of a "Fetch the data set" request: the download happens on the next run."""
+    return f"{page}:fetch:{ds_key}"
+
+
+def request_fetch(page: str, ds_key: str) -> None:
+    """On-click of the fetch button."""
+    st.session_state[fetch_key(page, ds_key)] = True
+
+
+class Subject:
+    """The chosen model, however it came (shipped or uploaded file, or this session's training
+    job), with its test data when it is on this machine: one object the page draws from."""
+    def __init__(self, entry: ModelEntry, job: Any, page: str) -> None:
+        self.dataset = None
+        self.data_problem: str | None = None
+        self.can_fetch = False
+        self.history: list[dict] = []
+        if entry.path is None:
+            self.model = job.clone_model().eval()
+            self.head, self.summary = job.head, job.built.summary
+            self.summary_text = job.built.summary_text()
+            self.config, self.meta = job.config, {"metrics": {}, "extra": {}}
+            self.dataset = job.dataset
+            self.input_shape = tuple(job.dataset.input_shape)
+            self.class_names = list(job.dataset.class_names)
+            self.lock = None
+            self.history = list(job.history)
+            self.cache_id = None
+            self.note = f"weights after epoch {job.epoch} ({job.state})"
+            return
+        loaded = load_shipped(str(entry.path), entry.path.stat().st_mtime)
+        self.model, self.head = loaded.built.model, loaded.built.head
+        self.summary, self.meta, self.lock = loaded.built.summary, loaded.meta, loaded.lock
+        self.summary_text = loaded.built.summary_text()
+        self.config = loaded.meta["config"]
+        self.input_shape = tuple(loaded.meta["input_shape"])
+        self.class_names = list(loaded.meta["class_names"])
+        self.cache_id = (str(entry.path), entry.path.stat().st_mtime)
+        self.note = loaded.meta.get("extra", {}).get("trained_at", "")
+        self.note = f"trained {self.note}" if self.note else ""
+        self._load_data(page)
+
+    def _load_data(self, page: str) -> None:
+        """The test split, unless its files are missing and no fetch was asked for: a page
+        render must not start a download on its own."""
+        problem = dataset_status(self.config.dataset)
+        ds_key = dataset_key(self.config)
+        self.can_fetch = problem is not None and self.config.dataset.name != "galaxy_zoo"
+        if problem is not None and not st.session_state.get(fetch_key(page, ds_key)):
+            self.data_problem = problem
+            return
+        try:
+            self.dataset = load_test_data(ds_key)
+        except (DatasetUnavailable, ConfigError) as exc:
+            self.data_problem = str(exc)
+        except Exception as exc:  # a damaged file must not end the page
+            self.data_problem = f"the data set could not be loaded ({type(exc).__name__}: {exc})"
+        st.session_state.pop(fetch_key(page, ds_key), None)
+
+    def guarded(self) -> Any:
+        """The shared model's lock (hooks and gradients, one session at a time), or nothing."""
+        return self.lock if self.lock is not None else contextlib.nullcontext()
+
+    def upload_normalization(self) -> tuple[Any, Any]:
+        """(mean, std) an uploaded image is standardised with: the test set's, else the ones
+        saved with the model, else (None, None)."""
+        if self.dataset is not None and self.dataset.normalization[0] is not None:
+            mean, std = (t.flatten().numpy() for t in self.dataset.normalization)
+            return mean, std
+        norm = self.meta.get("extra", {}).get("normalization")
+        if isinstance(norm, dict):
+            return norm.get("mean"), norm.get("std")
+        return None, None
+
+    def predict(self, x: torch.Tensor) -> np.ndarray:
+        """Class probabilities of one input (C, H, W), in eval mode."""
+        with self.guarded(), torch.no_grad():
+            was = self.model.training
+            self.model.eval()
+            try:
+                return self.head.probabilities(self.model(x[None]))[0].numpy()
+            finally:
+                self.model.train(was)
+
+    def feature_maps(self, x: torch.Tensor) -> list[tuple[str, np.ndarray]]:
+        """(block name, maps) of every block that outputs maps, for one input."""
+        with self.guarded():
+            return feature_maps(self.model, x)
+
+    def statistics(self, x_input: torch.Tensor, top: int, labels: dict[str, str]
+                   ) -> tuple[list[dict], str]:
+        """(histogram rows, what they are over): a fixed test batch when there is one (cached
+        for shipped models), else this one image with its predicted class as the target."""
+        if self.dataset is not None and self.cache_id is not None:
+            rows = shipped_stats(*self.cache_id, dataset_key(self.config))
+            return rows, "over a fixed batch of 64 test images"
+        if self.dataset is not None:
+            rows = layer_stats(self.model, self.head, None, self.dataset, labels)
+            return rows, "over a fixed batch of 64 test images"
+        rows = layer_stats(self.model, self.head, self.lock, None, labels, x_input, top)
+        return rows, ("for this one image (no test images here), with its predicted class as "
+                      "target")
+
+
+def block_caption(label: str, maps: np.ndarray) -> str:
+    """What a block's feature maps show, in a sentence for students."""
+    n, h, w = maps.shape
+    shape = f"{n} maps of {w}×{h}"
+    if "Conv2D" in label:
+        return (f"{shape}. Each map is one learned filter slid over the previous layer, then "
+                "the activation: bright where the filter's pattern is found, dark where not.")
+    if "MaxPool" in label:
+        return (f"{shape}. Max-pooling keeps the strongest response in each window: "
+                "smaller maps, the same features, a little shift doesn't matter.")
+    if "AvgPool" in label:
+        return f"{shape}. Average-pooling blurs and shrinks each map."
+    if "BatchNorm" in label:
+        return (f"{shape}. Batch normalisation shifts and rescales each map by numbers learned "
+                "in training: the same pictures on a steadier scale.")
+    if "Dropout" in label:
+        return f"{shape}. Dropout does nothing outside training: the maps pass unchanged."
+    return f"{shape}."
+
+
+def layer_stats(model: Any, head: Any, lock: Any, dataset: Any, labels: dict[str, str],
+                x_single: torch.Tensor | None = None, target: int | None = None
+                ) -> list[dict]:
+    """Activation and gradient spreads per layer over a fixed test batch (or one image)."""
+    if dataset is not None:
+        pick = torch.from_numpy(pick_batch(len(dataset.y_test)))
+        x, y = dataset.x_test[pick], dataset.y_test[pick]
+    else:
+        x, y = x_single[None], torch.tensor([target])
+    # Gradients w.r.t. the input too: otherwise a first block that has no weights (Flatten)
+    # outputs a tensor without gradients and layer_statistics cannot keep them.
+    x = x.clone().requires_grad_(True)
+    with lock if lock is not None else contextlib.nullcontext():
+        stats = layer_statistics(model, head, head.criterion(), x, head.prepare_targets(y))
+    return stats_rows(stats, labels)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def shipped_stats(path: str, mtime: float, dataset_json: str) -> list[dict]:
+    """`layer_stats` of a shipped model over its test batch, computed once for every session."""
+    loaded = load_shipped(path, mtime)
+    dataset = load_test_data(dataset_json)
+    return layer_stats(loaded.built.model, loaded.built.head, loaded.lock, dataset,
+                       layer_labels(loaded.built.summary))
