@@ -150,7 +150,7 @@ class Pretrained:
 def load_pretrained(path: str | Path) -> Pretrained:
     """A model file this playground saved, checked to be a classifier of square grey or colour
     pictures; ConfigError (a plain sentence) for anything else."""
-    from core.digits import normalization_of
+    from core.assets import normalization_of
     from core.model_io import load_model
 
     path = Path(path)

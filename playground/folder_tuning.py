@@ -58,10 +58,7 @@ def _choice(page: str) -> dict[str, Any]:
 
 def _shipped() -> dict[str, tuple[str, Path]]:
     """key → (label, file) of the models in the catalogue that have a file."""
-    try:
-        from playground.model_catalogue import shipped_models
-    except ImportError:  # the catalogue's older home
-        from playground.inspect_views import shipped_models
+    from playground.model_catalogue import shipped_models
 
     return {e.key: (e.label, e.path) for e in shipped_models() if e.path is not None}
 
