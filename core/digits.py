@@ -15,11 +15,17 @@ from typing import Any
 
 import numpy as np
 import torch
+from PIL import Image
 from torch import nn
 
+from core import novelty
 from core.assets import model_path, normalization_of
+from core.data.download import find_local
+from core.data.images import MNIST_REMOTE
 from core.errors import ConfigError
 from core.losses import Head
+from core.model_io import load_model
+from core.novelty import digit_reason, penultimate
 from core.preprocess import SIZE, to_uint8
 
 DEFAULT_MODEL = "mnist_cnn"
@@ -59,8 +65,6 @@ def unfamiliar_warning(model: nn.Module, x: torch.Tensor, density: Any, image: n
     """"This does not look like a handwritten digit: …" when the prepared drawing `image`
     (model input `x`) has an ink share or penultimate features unlike the training digits
     (core.novelty); None when it looks like one, or when the model has no summary."""
-    from core.novelty import digit_reason, penultimate
-
     if density is None:
         return None
     was = model.training
@@ -86,9 +90,6 @@ def check_digit_model(head: Head, input_shape: Sequence[int], class_names: Seque
 
 def load_digit_model(name: str = DEFAULT_MODEL) -> DigitModel:
     """A shipped model by name, or a .safetensors path; ModelMissing / ConfigError otherwise."""
-    from core import novelty
-    from core.model_io import load_model
-
     path = model_path(name)
     built, meta = load_model(path)
     check_digit_model(built.head, meta["input_shape"], meta["class_names"], str(path))
@@ -200,9 +201,6 @@ def mnist_sample(n: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.ndarray] 
     """`n` random MNIST training digits ((n, 28, 28) float32 0-1, labels) from the local copy
     (PLAYGROUND_DATA_DIR or the download cache); None when it is not on this machine. Never
     downloads."""
-    from core.data.download import find_local
-    from core.data.images import MNIST_REMOTE
-
     path = find_local(MNIST_REMOTE.filename)
     if path is None:
         return None
@@ -221,8 +219,6 @@ def collection_zip(images: Sequence[np.ndarray], labels: Sequence[int],
                    predicted: Sequence[int | None] | None = None) -> bytes:
     """The drawings as 28×28 PNG files (white digit on black, as MNIST) plus labels.csv
     (file, label, predicted), zipped in memory."""
-    from PIL import Image
-
     if len(images) != len(labels):
         raise ValueError(f"got {len(images)} drawings but {len(labels)} labels")
     predicted = list(predicted) if predicted is not None else [None] * len(images)

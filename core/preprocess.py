@@ -22,11 +22,15 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image, ImageFilter, ImageOps
+
+from core.safe_files import MAX_PICTURE_BYTES, UnreadableFile, read_regular_file
 
 SIZE = 28
 """The frame MNIST's digits sit in."""
@@ -80,12 +84,6 @@ def load_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS) -> np.n
     """A PNG / JPEG / any Pillow-readable file (path or bytes) as an array: (H, W) grey,
     (H, W, 2) grey + alpha, (H, W, 3) RGB or (H, W, 4) RGBA, uint8. Raises ImageRefused with a
     plain sentence for a missing, unreadable or oversized file."""
-    import warnings
-
-    from PIL import Image, ImageOps
-
-    from core.safe_files import MAX_PICTURE_BYTES, UnreadableFile, read_regular_file
-
     try:
         data = source if isinstance(source, bytes) else read_regular_file(source,
                                                                           MAX_PICTURE_BYTES)
@@ -251,8 +249,6 @@ def stroke_width(mask: np.ndarray) -> float:
 def _resize(a: np.ndarray, w: int, h: int, method: str = "lanczos") -> np.ndarray:
     """Float image resize with Pillow (mode F). Large reductions go through a fast box
     reduction first (reducing_gap), which is exact area averaging."""
-    from PIL import Image
-
     resample = {"lanczos": Image.Resampling.LANCZOS, "box": Image.Resampling.BOX,
                 "bilinear": Image.Resampling.BILINEAR}[method]
     im = Image.fromarray(np.ascontiguousarray(a, dtype=np.float32), mode="F")
@@ -264,8 +260,6 @@ def _thicken(crop: np.ndarray, width: float) -> np.ndarray:
     """Thin strokes made thicker: the crop on a WORK-pixel grid, made two-level, dilated with a
     max filter so the strokes come out about TARGET_STROKE pixels wide at the 20-pixel scale.
     Returns the thickened ink (0-1), cropped to its new bounding box."""
-    from PIL import Image, ImageFilter
-
     h, w = crop.shape
     longer = max(h, w)
     r = WORK / longer
