@@ -48,14 +48,7 @@ if not entries:
     st.stop()
 
 keys = [e.key for e in entries]
-if st.session_state.get(key("select")) in keys:  # a model just uploaded
-    st.session_state[key("model")] = st.session_state.pop(key("select"))
-if key("model") not in st.session_state:
-    wanted = st.query_params.get("model")
-    st.session_state[key("model")] = (wanted if wanted in keys
-                                      else keys[catalogue.default_model_index(entries)])
-elif st.session_state[key("model")] not in keys:  # the session model went away
-    st.session_state[key("model")] = keys[catalogue.default_model_index(entries)]
+fmv.settle_model(PAGE, entries, st.query_params.get("model"))
 labels = {e.key: e.label for e in entries}
 with st.sidebar:
     chosen = st.selectbox("Model", keys, key=key("model"), format_func=labels.__getitem__)
@@ -73,16 +66,9 @@ if len(subject.input_shape) != 3 or subject.head.task != "classification":
     st.stop()
 channels, height, width = subject.input_shape
 layer_names = fmv.layer_labels(subject.summary)
-params = sum(r.params for r in subject.summary)
 metrics = subject.meta.get("metrics", {})
 with st.sidebar:
-    bits = [f"{params:,} parameters", f"input {width}×{height}"
-            + (" colour" if channels == 3 else " grey")]
-    if isinstance(metrics.get("test_accuracy"), int | float):
-        bits.append(f"test accuracy {fmv.fmt_pct(metrics['test_accuracy'])}")
-    if subject.note:
-        bits.append(subject.note)
-    st.caption(" · ".join(bits))
+    st.caption(subject.caption())
 
 
 # ----- which input ------------------------------------------------------------------------------
@@ -114,8 +100,7 @@ with st.sidebar:
         ds_name = f"{subject.config.dataset.name}:{subject.config.dataset.task}"
         options = ["any class", *ds.class_names]
         wanted = st.selectbox("Class", options, key=key(f"class:{ds_name}"))
-        pool = (np.arange(len(y_test)) if wanted == "any class"
-                else np.flatnonzero(y_test == options.index(wanted) - 1))
+        pool = fmv.class_pool(y_test, options.index(wanted) - 1)
         if len(pool) == 0:
             st.warning(f"The test set has no images of class {wanted}.")
         else:
@@ -127,9 +112,7 @@ with st.sidebar:
             st.button("Random image", icon=":material/casino:", key=key("random"),
                       on_click=_random_index, args=(index_key, len(pool)), width="stretch")
             index = int(pool[int(pos)])
-            x_input = ds.x_test[index]
-            shown = ds.show(x_input[None])[0].numpy()
-            display = shown[0] if channels == 1 else np.moveaxis(shown, 0, -1)
+            x_input, display = ds.x_test[index], subject.as_shown(ds.x_test[index])
             true_class = int(y_test[index])
             input_caption = (f"test image {index:,} of {len(y_test):,} · true class: "
                              f"**{ds.class_names[true_class]}**")

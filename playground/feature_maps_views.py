@@ -31,7 +31,12 @@ from core.errors import ConfigError
 from core.inspection import feature_maps, layer_statistics
 from core.layers import Maxout
 from core.preprocess import BOX, SIZE, ImageRefused, image_array, prepare_digit
-from playground.model_catalogue import SESSION_JOB, ModelEntry, load_shipped
+from playground.model_catalogue import (
+    SESSION_JOB,
+    ModelEntry,
+    default_model_index,
+    load_shipped,
+)
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_UPLOAD_PIXELS = 40_000_000
@@ -322,6 +327,26 @@ def request_fetch(page: str, ds_key: str) -> None:
     st.session_state[fetch_key(page, ds_key)] = True
 
 
+def settle_model(page: str, entries: list[ModelEntry], wanted: str | None) -> None:
+    """Before the picker `{page}:model` is drawn: a model just uploaded (`{page}:select`) is
+    chosen; on the first visit the `?model=` link's (`wanted`) or the default; a choice that
+    went away (the session's model) falls back to the default."""
+    state = st.session_state
+    keys = [e.key for e in entries]
+    if state.get(f"{page}:select") in keys:
+        state[f"{page}:model"] = state.pop(f"{page}:select")
+    if f"{page}:model" not in state:
+        state[f"{page}:model"] = (wanted if wanted in keys
+                                  else keys[default_model_index(entries)])
+    elif state[f"{page}:model"] not in keys:
+        state[f"{page}:model"] = keys[default_model_index(entries)]
+
+
+def class_pool(y_test: np.ndarray, wanted: int) -> np.ndarray:
+    """Indices of the test images of class `wanted` (-1: every class), for the picker."""
+    return np.arange(len(y_test)) if wanted < 0 else np.flatnonzero(y_test == wanted)
+
+
 class Subject:
     """The chosen model, however it came (shipped or uploaded file, or this session's training
     job), with its test data when it is on this machine: one object the page draws from."""
@@ -375,6 +400,24 @@ class Subject:
     def guarded(self) -> Any:
         """The shared model's lock (hooks and gradients, one session at a time), or nothing."""
         return self.lock if self.lock is not None else contextlib.nullcontext()
+
+    def caption(self) -> str:
+        """The sidebar's one line about the model: size, input, test accuracy, provenance."""
+        channels, height, width = self.input_shape
+        params = sum(r.params for r in self.summary)
+        bits = [f"{params:,} parameters", f"input {width}×{height}"
+                + (" colour" if channels == 3 else " grey")]
+        accuracy = self.meta.get("metrics", {}).get("test_accuracy")
+        if isinstance(accuracy, int | float):
+            bits.append(f"test accuracy {fmt_pct(accuracy)}")
+        if self.note:
+            bits.append(self.note)
+        return " · ".join(bits)
+
+    def as_shown(self, x: torch.Tensor) -> np.ndarray:
+        """A test image (C, H, W, normalised) as a picture: (H, W) grey or (H, W, 3) 0-1."""
+        shown = self.dataset.show(x[None])[0].numpy()
+        return shown[0] if len(shown) == 1 else np.moveaxis(shown, 0, -1)
 
     def upload_normalization(self) -> tuple[Any, Any]:
         """(mean, std) an uploaded image is standardised with: the test set's, else the ones
