@@ -26,9 +26,6 @@ from core.galaxy import NO_OBJECT, classify_bytes, load_galaxy_model
 from core.preprocess import prepare_digit
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
-pytestmark = pytest.mark.skipif(
-    not all((ASSETS / f"{m}.ood.npz").is_file() for m in ("galaxy_cnn", "mnist_cnn")),
-    reason="the shipped models' novelty summaries are missing")
 FAR = "the network's features of it are far from every"
 
 

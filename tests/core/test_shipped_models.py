@@ -20,11 +20,19 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets"
 MODELS = sorted(p.stem for p in ASSETS.glob("*.safetensors"))
 MAX_BYTES = 5 * 1024 * 1024
 DATA_FILES = {"mnist": "mnist.npz", "galaxy_zoo": "galaxy_zoo1_sdss.npz"}
-MIN_ACCURACY = {"mnist_cnn": 0.99}
-MIN_RECALL = {"galaxy_cnn": {"elliptical": 0.85, "spiral": 0.82, "edge-on": 0.78}}
-"""Floors under the shipped galaxy CNN's card (0.86, 0.84, 0.80), so a retrained model cannot
-quietly lose recall. The project's target is 0.85 for each of the three; spirals and edge-on
-galaxies are short of it (see assets/galaxy_cnn.md)."""
+SHIPPED = {"mnist_cnn", "mnist_mlp", "galaxy_cnn"}
+"""Draw a digit and Feature maps need the MNIST models, Classify galaxies the galaxy CNN, from
+the first start; a missing one fails here rather than skipping the tests that use it."""
+MIN_ACCURACY = {"mnist_cnn": 0.99, "mnist_mlp": 0.95}
+"""Floors under the README's figures: the MNIST CNN 99.25 %, the lecture's MLP 95.3 %."""
+MIN_RECALL = {"galaxy_cnn": {"elliptical": 0.85, "spiral": 0.82, "edge-on": 0.78,
+                             "merger": 0.45}}
+"""Floors under the README's recalls for the galaxy CNN (0.86, 0.84, 0.80, 0.48; the merger
+floor keeps 11 of the 23 test mergers), so a retrained model cannot quietly lose recall. The
+project's target is 0.85 for each of the first three; spirals and edge-on galaxies are short of
+it (see assets/galaxy_cnn.md)."""
+MIN_BALANCED_ACCURACY = {"galaxy_cnn": 0.73}
+"""The README's four galaxy recalls average 0.745."""
 CARD_TOLERANCE = 0.01
 
 
@@ -38,12 +46,12 @@ def card_rows(name: str) -> dict[str, list[str]]:
     return rows
 
 
-def test_the_digit_models_are_shipped_each_with_config_and_card():
-    """The draw and feature-map pages need both MNIST models from the first start; a galaxy
-    model, once shipped, is held to its recall targets below."""
-    assert {"mnist_cnn", "mnist_mlp"} <= set(MODELS)
+def test_the_models_are_shipped_each_with_config_card_and_novelty_summary():
+    """Every model the pages offer is here (SHIPPED), each with its run config, its card and
+    the summary the novelty check reads (core.novelty)."""
+    assert set(MODELS) >= SHIPPED, f"missing from {ASSETS}: {sorted(SHIPPED - set(MODELS))}"
     for name in MODELS:
-        for suffix in (".json", ".md"):
+        for suffix in (".json", ".md", ".ood.npz"):
             assert (ASSETS / f"{name}{suffix}").is_file(), f"{name}{suffix} is missing"
 
 
@@ -116,7 +124,9 @@ def test_model_scores_what_its_card_says_on_the_held_out_test_split(name):
         assert abs(float(card[row][-1]) - value) <= CARD_TOLERANCE, (row, value, card[row])
     for row, images in zip(class_names, confusion.sum(axis=1), strict=True):
         assert int(card[row][0].replace(",", "")) == images
-    assert accuracy >= MIN_ACCURACY.get(name, 0.0)
+    assert accuracy >= MIN_ACCURACY.get(name, 0.0), f"{name}: test accuracy {accuracy:.4f}"
+    balanced = measured["Balanced accuracy"]
+    assert balanced >= MIN_BALANCED_ACCURACY.get(name, 0.0), f"{name}: balanced {balanced:.4f}"
     for cls, low in MIN_RECALL.get(name, {}).items():
         assert recall[cls] >= low, f"{name}: {cls} recall {recall[cls]:.3f} < {low}"
     assert meta["metrics"]["test_accuracy"] == pytest.approx(accuracy, abs=CARD_TOLERANCE)
