@@ -15,6 +15,7 @@ import inspect
 import pprint
 import textwrap
 
+import torch
 from torch import nn
 
 from core import preprocess, safe_files
@@ -24,6 +25,7 @@ from core.config import RunConfig
 from core.data import builtin_tables, folders, images, tables, toy
 from core.data.base import FOLDERS, TABLE, Dataset
 from core.layers import Maxout
+from core.optimizers import OPTIMIZERS
 
 SCRIPT_DATASETS = (*toy.TOY_DATASETS, TABLE, "mnist", "digits", FOLDERS)
 
@@ -54,6 +56,7 @@ def training_script(config: RunConfig, dataset: Dataset, *, data_path: str | Non
         _data_section(config, data_path),
         _model_section(built.model),
         _head_section(built.head),
+        _optimizer_section(config),
         _TRAIN,
     ]
     return "\n\n".join(textwrap.dedent(p).strip("\n") for p in parts) + "\n"
@@ -160,9 +163,7 @@ def _folders_section(default: str | None) -> str:
     constants = "\n".join(f"{k} = {getattr(folders, k)!r}" for k in (
         "MAX_ZIP_BYTES", "MAX_FILES", "MAX_FILE_BYTES", "MAX_TOTAL_BYTES", "MAX_RATIO",
         "MIN_PER_CLASS", "IMAGE_SUFFIXES", "PLAIN_SUFFIXES", "DEFAULT_SIDE"))
-    loader = _replaced(_source(preprocess.load_image),
-                       "    from core.safe_files import MAX_PICTURE_BYTES, UnreadableFile, "
-                       "read_regular_file\n", "")
+    loader = _source(preprocess.load_image)  # its names: the prelude's stand-ins
     helpers = [f for f in (getattr(preprocess, n, None) for n in ("image_array", "_check_size"))
                if f is not None]  # what load_image calls (image_array: where it exists)
     picture = _replaced(_source(folders.plain_picture),
@@ -179,11 +180,14 @@ def _folders_section(default: str | None) -> str:
 
 _FOLDERS_PRELUDE = '''
 import contextlib
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+from PIL import Image, ImageOps
 
 {constants}
 MAX_PIXELS = {max_pixels}
@@ -469,26 +473,22 @@ def predicted_class(logits):
 '''
 
 
+def _optimizer_section(config: RunConfig) -> str:
+    """The optimizer as the registry builds it: its torch class and the keyword arguments the
+    run's settings give it (the registry is the one place that maps one to the other)."""
+    entry = OPTIMIZERS[config.training.optimizer]
+    if getattr(torch.optim, entry.cls.__name__, None) is not entry.cls:
+        raise ExportRefused(f"the optimizer {entry.label} is not a torch.optim class")
+    settings = pprint.pformat(entry.settings(config.training), width=80, sort_dicts=False)
+    return "\n".join([
+        f"# ----- optimizer: {entry.label} (the learning rate is set again every epoch) -----",
+        "def make_optimizer(params, t):",
+        f"    return torch.optim.{entry.cls.__name__}(params, **{settings})",
+    ])
+
+
 _TRAIN = '''
 # ----- training ------------------------------------------------------------------------------
-def make_optimizer(params, t):
-    if t["optimizer"] == "sgd":
-        return torch.optim.SGD(params, lr=t["lr"])
-    if t["optimizer"] in ("momentum", "nesterov"):
-        return torch.optim.SGD(params, lr=t["lr"], momentum=t["momentum"],
-                               nesterov=t["optimizer"] == "nesterov")
-    if t["optimizer"] == "adagrad":
-        return torch.optim.Adagrad(params, lr=t["lr"])
-    if t["optimizer"] == "adadelta":
-        return torch.optim.Adadelta(params, lr=t["lr"], rho=t["rho"])
-    if t["optimizer"] == "rmsprop":
-        return torch.optim.RMSprop(params, lr=t["lr"], alpha=t["rho"])
-    if t["optimizer"] == "adam":
-        return torch.optim.Adam(params, lr=t["lr"], betas=(t["beta1"], t["beta2"]))
-    return torch.optim.AdamW(params, lr=t["lr"], betas=(t["beta1"], t["beta2"]),
-                             weight_decay=t["weight_decay"])
-
-
 def class_weights(y, rule):
     """'balanced': n / (k * count) per class; 'sqrt': its square root, same mean weight."""
     if rule == "none" or TASK != "classification":

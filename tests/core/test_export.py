@@ -24,6 +24,7 @@ from core.config import RunConfig
 from core.export import ExportRefused, from_job, model_file_bytes, onnx_bytes, training_script
 from core.model_io import load_model
 from core.model_upload import ModelRefused, check_model_bytes, load_uploaded_model
+from core.optimizers import OPTIMIZERS, make_optimizer
 from core.train import Job
 
 CIRCLE = {"dataset": {"name": "circle", "samples": 300, "noise": 0.2, "seed": 3},
@@ -189,3 +190,19 @@ def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
 
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_script_builds_the_optimizer_the_registry_builds(jobs, name) -> None:
+    """The script's optimizer comes from the registry entry: same class, same settings."""
+    config = RunConfig.from_dict({**CIRCLE, "training": {**CIRCLE["training"],
+                                                         "optimizer": name, "rho": 0.8,
+                                                         "momentum": 0.7, "beta1": 0.85}})
+    text = training_script(config, jobs["circle"].dataset)
+    namespace: dict = {"__name__": "exported"}
+    exec(compile(text, "exported.py", "exec"), namespace)  # the script guards its main()
+    params = [torch.nn.Parameter(torch.zeros(2))]
+    ours = make_optimizer(params, config.training)
+    theirs = namespace["make_optimizer"](params, namespace["CONFIG"]["training"])
+    assert type(theirs) is type(ours)
+    assert theirs.defaults == ours.defaults
