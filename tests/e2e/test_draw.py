@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import open_app, wait_for_app, wait_for_text
+from tests.e2e.helpers import assert_no_exception, open_app, wait_for_app, wait_for_text
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 SLOW_MS = 60_000  # a rerun with feature maps on a busy 2-core box
@@ -97,6 +97,7 @@ def test_draw_one_zero_seven_and_clear(app_server: str, page: Page, artifacts_di
     expect_digit(page, 1)
     expect(page.get_by_text("What the network sees")).to_be_visible()
     expect(page.get_by_text("The other models read: MNIST MLP")).to_be_visible()
+    assert_no_exception(page)
     page.screenshot(path=str(artifacts_dir / "draw-1.png"), full_page=True)
     toolbar(page, "Undo")  # the only stroke undone: an empty canvas again
     expect_invitation(page)
@@ -110,9 +111,11 @@ def test_draw_one_zero_seven_and_clear(app_server: str, page: Page, artifacts_di
     draw(page, SEVEN)
     expect_digit(page, 7)
     expect(page.get_by_role("heading", name="Look inside the network")).to_be_visible()
+    assert_no_exception(page)
     page.screenshot(path=str(artifacts_dir / "draw-7.png"), full_page=True)
     page.get_by_test_id("stMain").get_by_role("button", name="Clear", exact=True).click()
     expect_invitation(page)
 
     touch(page, ONE)  # a finger on a touch screen: the same strokes as touch events
     expect_digit(page, 1)
+    assert_no_exception(page)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.helpers import DEFAULT_TIMEOUT_MS, open_app
+from tests.e2e.helpers import DEFAULT_TIMEOUT_MS, assert_no_exception, open_app
 from tests.e2e.test_draw import ASSETS, ONE, SLOW_MS, draw
 
 pytestmark = pytest.mark.skipif(not (ASSETS / "mnist_cnn.safetensors").is_file(),
@@ -31,6 +31,6 @@ def test_the_answer_is_on_the_first_screen_of_a_phone(app_server: str, browser: 
         box = answer.bounding_box()
         assert box is not None and box["y"] + box["height"] <= PHONE["height"], box
         page.screenshot(path=str(artifacts_dir / "draw-phone.png"))
-        expect(page.get_by_test_id("stException")).to_have_count(0)
+        assert_no_exception(page)
     finally:
         context.close()

@@ -2,8 +2,9 @@
 galaxy's light on sky noise) uploaded together through the Streamlit file uploader and
 classified by the shipped galaxy CNN; a broken file among good ones is named in an error while
 the good one is still classified; "Try an example" adds held-out Galaxy Zoo galaxies with their
-true classes. Needs `galaxy_cnn.safetensors` in the assets folder (PLAYGROUND_ASSETS_DIR, else
-assets/); the examples also need galaxy_zoo1_sdss.npz in PLAYGROUND_DATA_DIR."""
+true classes. Uses the shipped `galaxy_cnn.safetensors` (required by
+tests/core/test_shipped_models.py); the examples also need galaxy_zoo1_sdss.npz in
+PLAYGROUND_DATA_DIR."""
 
 from __future__ import annotations
 
@@ -16,15 +17,12 @@ import numpy as np
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.helpers import open_app, wait_for_app
+from tests.e2e.helpers import assert_no_exception, open_app, wait_for_app
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-ASSETS = Path(os.environ.get("PLAYGROUND_ASSETS_DIR") or REPO_ROOT / "assets")
 DATA = Path(os.environ.get("PLAYGROUND_DATA_DIR") or REPO_ROOT.parent / "shared" / "data")
 SLOW_MS = 90_000  # first model load and classification on a busy 2-core box
 
-pytestmark = pytest.mark.skipif(not (ASSETS / "galaxy_cnn.safetensors").is_file(),
-                                reason=f"the shipped galaxy CNN is not in {ASSETS}")
 
 HEADING = re.compile(r"( · \d+%|^Unsure: .+ \d+% or .+ \d+%)$")
 """The call: "### elliptical · 87%", or below the model's threshold "### Unsure: elliptical 48% or
@@ -107,7 +105,7 @@ def shoot(page: Page, path: Path) -> None:
 
 
 def no_traceback(page: Page) -> None:
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    assert_no_exception(page)
     assert "Traceback" not in page.locator('[data-testid="stApp"]').inner_text()
 
 

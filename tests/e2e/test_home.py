@@ -7,13 +7,14 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import open_app, sidebar_nav_labels, wait_for_app
+from tests.e2e.helpers import assert_no_exception, open_app, sidebar_nav_labels, wait_for_app
 
 
 def test_home_page_and_sidebar_navigation(app_server: str, page: Page, artifacts_dir: Path) -> None:
     open_app(page, app_server)
 
     expect(page.get_by_role("heading", name="Neural Network Playground")).to_be_visible()
+    assert_no_exception(page)
     page.screenshot(path=str(artifacts_dir / "home.png"), full_page=True)
 
     # st.navigation labels links with the st.Page titles; never with the script file names.
@@ -29,6 +30,7 @@ def test_home_page_and_sidebar_navigation(app_server: str, page: Page, artifacts
     wait_for_app(page)
     link = sidebar.get_by_test_id("stSidebarNavLink").filter(has_text="Playground")
     expect(link).to_have_attribute("aria-current", "page")
+    assert_no_exception(page)
 
 
 def test_deep_link_first_visit_uses_page_titles(fresh_app_server: str, page: Page) -> None:
@@ -41,3 +43,4 @@ def test_deep_link_first_visit_uses_page_titles(fresh_app_server: str, page: Pag
     assert all((label[0].isupper() or label[:4].rstrip(" ·").isdigit()) and "_" not in label
                and ".py" not in label for label in labels), labels
     expect(page).to_have_title("Neural Network Playground")
+    assert_no_exception(page)

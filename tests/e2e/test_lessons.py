@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import open_app, wait_for_app, wait_for_text
+from tests.e2e.helpers import assert_no_exception, open_app, wait_for_app, wait_for_text
 
 LOAD_TIMEOUT_MS = 60_000
 
@@ -32,12 +32,14 @@ def test_perceptron_steps_and_opens_the_xor_preset(app_server: str, page: Page,
         wait_for_app(page)
     wait_for_text(page, "Epoch 1, corner (1.0, 1.0)", timeout_ms=LOAD_TIMEOUT_MS)
     expect(main.get_by_text("Learned: epoch 6 had every corner right")).to_be_visible()
+    assert_no_exception(page)
     page.screenshot(path=str(artifacts_dir / "lesson-perceptron.png"))
 
     main.get_by_role("button", name=re.compile("Try it in the Playground: A single")).click()
     expect(page).to_have_url(re.compile(r"/playground\?.*dataset\.name=xor"),
                              timeout=LOAD_TIMEOUT_MS)
     wait_for_text(page, "A single perceptron cannot solve XOR", timeout_ms=LOAD_TIMEOUT_MS)
+    assert_no_exception(page)
 
 
 def test_code_lesson_shows_the_lecture_mlp(app_server: str, page: Page,
@@ -50,4 +52,5 @@ def test_code_lesson_shows_the_lecture_mlp(app_server: str, page: Page,
     expect(main.get_by_text("nn.Linear(784, 16),").first).to_be_visible()
     main.get_by_role("tab", name="model.summary()").click()
     expect(main.get_by_test_id("stMetricValue").get_by_text("13,002")).to_be_visible()
+    assert_no_exception(page)
     page.screenshot(path=str(artifacts_dir / "lesson-code.png"))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.helpers import DEFAULT_TIMEOUT_MS, LIVE_JS, wait_for_app
+from tests.e2e.helpers import DEFAULT_TIMEOUT_MS, LIVE_JS, assert_no_exception, wait_for_app
 from tests.e2e.processes import worker_pids
 from tests.e2e.server import AppServer, running_app_server
 from tests.e2e.test_playground import control, open_playground, poll
@@ -81,6 +81,7 @@ def test_a_reload_finds_the_same_run_and_its_curves(room_server: AppServer, page
     moving = _epoch_at_least(page, after["epoch"] + 5, "epochs after the reload")
     assert _loss_points(page) >= moving["epoch"] - 1  # the whole curve, not from the reload
     assert worker_pids(room_server.process.pid) == workers  # the same worker trains on
+    assert_no_exception(page)
     page.screenshot(path=str(artifacts_dir / "room-after-reload.png"))
     control(page, "Pause").click()
     expect(control(page, "Train")).to_be_visible()
@@ -92,6 +93,7 @@ def test_a_closed_tab_ends_its_worker(room_server: AppServer, browser: Browser) 
     control(page, "Train").click()
     _epoch_at_least(page, 3, "training")
     _wait(lambda: len(worker_pids(room_server.process.pid)) == 1, "the worker")
+    assert_no_exception(page)
     page.context.close()
     closed = time.monotonic()
     _wait(lambda: not worker_pids(room_server.process.pid), "the worker to end")
@@ -111,9 +113,11 @@ def test_a_killed_worker_gives_a_message_and_the_page_trains_again(
         has_text="the training worker stopped unexpectedly")
     expect(message).to_be_visible(timeout=SETTLE_S * 1000)
     expect(message).to_contain_text("press Train to go on")
+    assert_no_exception(page)  # a plain message, not the crash's traceback
     control(page, "Train").click()
     _epoch_at_least(page, reached["epoch"] + 5, "training after the crash")
     expect(message).to_have_count(0)
+    assert_no_exception(page)
     control(page, "Pause").click()
 
 
@@ -130,9 +134,12 @@ def test_a_full_server_queues_and_says_the_place(room_server: AppServer, page: P
         note = other.get_by_test_id("stAlertContentInfo").filter(
             has_text="Waiting for a free training slot")
         expect(note).to_contain_text("place 1 in the queue (you are next)")
+        assert_no_exception(other)
         control(page, "Pause").click()  # the first student pauses: the slot moves on
         expect(note).to_have_count(0, timeout=SETTLE_S * 1000)
         _epoch_at_least(other, 3, "the second student's run")
+        assert_no_exception(page)
+        assert_no_exception(other)
         control(other, "Pause").click()
     finally:
         other.context.close()
