@@ -5,7 +5,7 @@ script, a freshly started Streamlit server serves a shared deep link (e.g. /play
 legacy file-name mode until some session has run this script.
 
 `streamlit run app.py` finds the `st.App` below and serves the app with its extra route, the
-live view's own channel (`playground/liveview/channel.py`): charts that train update from it
+live view's own channel (`playground/live/channel.py`): charts that train update from it
 without re-running a page script per frame. Each browser session runs this file as a script
 (`__main__`); the server imports it as a module only to find `app`.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground.liveview.channel import ROUTES
+from playground.live.channel import ROUTES
 from playground.tab_session import attach_tab
 
 app = st.App(__file__, routes=ROUTES)

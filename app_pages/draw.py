@@ -1,8 +1,9 @@
 """Draw a digit: the MNIST page a workshop crowd plays with. Draw, and a network reads it the
 moment the pen lifts; see the 28×28 picture it really gets, where it looked, and teach it with
-your own drawings. Layout and widgets only: the preprocessing is core.preprocess, the models
-core.digits, the readers, fine-tuning and arrays playground.draw_views, the pictures
-playground.image_charts."""
+your own drawings. Layout and widgets only: the preprocessing is core.pictures.preprocess, the
+models
+core.pictures.digits, the readers, fine-tuning and arrays playground.digits.draw_views, the pictures
+playground.charts.image_charts."""
 
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ import time
 import numpy as np
 import streamlit as st
 
-from core.assets import assets_dir
-from core.digits import collection_zip, doubt
-from core.preprocess import ImageRefused, prepare_digit
-from playground import draw_canvas
-from playground import draw_views as dv
-from playground import feature_maps_views as fmv
-from playground import image_charts as ic
+from core.models.assets import assets_dir
+from core.pictures.digits import collection_zip, doubt
+from core.pictures.preprocess import ImageRefused, prepare_digit
 from playground import model_catalogue as catalogue
+from playground.charts import image_charts as ic
+from playground.digits import draw_canvas
+from playground.digits import draw_views as dv
+from playground.digits import feature_maps_views as fmv
 from playground.export_panel import export_panel
 from playground.jobs import configure_threads, session_jobs
 from playground.literal import literal

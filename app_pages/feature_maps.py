@@ -1,6 +1,7 @@
 """Feature maps: look inside a trained image model, CNN-Explainer style. Layout and widgets only:
-the model, its data and the numbers come from playground.feature_maps_views (on core.inspection
-and core.preprocess), the pictures from playground.image_charts."""
+the model, its data and the numbers come from playground.digits.feature_maps_views (on
+core.inspection
+and core.pictures.preprocess), the pictures from playground.charts.image_charts."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ import numpy as np
 import streamlit as st
 import torch
 
-from core.assets import assets_dir
 from core.inspection import first_conv_filters
-from playground import feature_maps_views as fmv
-from playground import image_charts as ic
+from core.models.assets import assets_dir
 from playground import model_catalogue as catalogue
+from playground.charts import image_charts as ic
+from playground.digits import feature_maps_views as fmv
 from playground.jobs import configure_threads, session_jobs
 from playground.literal import literal
 from playground.model_upload import uploaded_models

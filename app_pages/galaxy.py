@@ -1,18 +1,20 @@
 """Classify galaxies: upload sky pictures (JPEG, PNG, TIFF, FITS) and see the network's
 morphology call, how sure it is and where it looked; fine-tune it on your own classes. Layout
-and widgets only: reading and framing are core.sky_files / core.galaxy_prep, the models
-core.galaxy and core.transfer, the arrays and tables playground.galaxy_views."""
+and widgets only: reading and framing are core.galaxies.sky_files / core.galaxies.galaxy_prep, the
+models
+core.galaxies.galaxy and core.models.transfer, the arrays and tables
+playground.galaxies.galaxy_views."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from core.assets import assets_dir
-from core.galaxy import PrepOptions
-from core.galaxy_prep import FRAMINGS, STRETCHES
-from playground import galaxy_views as gv
+from core.galaxies.galaxy import PrepOptions
+from core.galaxies.galaxy_prep import FRAMINGS, STRETCHES
+from core.models.assets import assets_dir
 from playground import model_catalogue as catalogue
-from playground.galaxy_tune import tune_panel
+from playground.galaxies import galaxy_views as gv
+from playground.galaxies.galaxy_tune import tune_panel
 from playground.jobs import configure_threads, session_jobs
 from playground.literal import literal
 from playground.model_upload import uploaded_models
@@ -40,7 +42,7 @@ if tune_job is not None and tune_job.history:
 
 
 def _galaxy_check(built, meta) -> None:
-    from core.galaxy import check_galaxy_model
+    from core.galaxies.galaxy import check_galaxy_model
 
     check_galaxy_model(built.head, meta["input_shape"], meta["class_names"], "this model")
 

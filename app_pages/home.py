@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground.curriculum import DECKS, NOT_COVERED, markdown_table
+from playground.lessons.curriculum import DECKS, NOT_COVERED, markdown_table
 
 LESSONS = (
     ("perceptron.py", "1 · The perceptron: weights, bias, the learning rule, XOR"),

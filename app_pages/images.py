@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground import folder_tuning as ft
 from playground.controls import control_bar, outcome_message, sync_job
 from playground.export_panel import export_job_panel
-from playground.image_data import class_counts_view, load_with_progress, preview_view
-from playground.image_live import live_view
-from playground.image_setup import default_image_config
-from playground.image_widgets import (
+from playground.images import folder_tuning as ft
+from playground.images.image_data import class_counts_view, load_with_progress, preview_view
+from playground.images.image_setup import default_image_config
+from playground.images.image_widgets import (
     augmentation_panel,
     dataset_panel,
     starter_picker,
@@ -19,6 +18,7 @@ from playground.image_widgets import (
 )
 from playground.jobs import configure_threads
 from playground.literal import literal
+from playground.live.image_view import live_view
 from playground.shapes import shapes_table
 from playground.stack_editor import stack_editor
 from playground.state import current_config, init_config

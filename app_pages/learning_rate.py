@@ -1,14 +1,15 @@
 """Learning rate lab: over- and undershoot on a quadratic, the LR range test, side by side.
-Layout and widgets only; the numbers come from core.surfaces and core.landscape."""
+Layout and widgets only; the numbers come from core.labs.surfaces and core.labs.landscape."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from core.errors import ConfigError
-from core.surfaces import bowl, gd_regime, parabola, trajectory
-from playground import lab_charts, labs
+from core.labs.surfaces import bowl, gd_regime, parabola, trajectory
+from playground.charts import lab_charts
 from playground.jobs import configure_threads
+from playground.lessons import labs
 from playground.state import from_state
 
 configure_threads()
@@ -113,7 +114,7 @@ if range_tab.open:
         if run:
             bar = st.progress(0.0, text="sweeping the learning rate…")
             try:
-                from core.landscape import lr_range_test
+                from core.labs.landscape import lr_range_test
 
                 result = lr_range_test(
                     config, start_lr=st.session_state["lr:start_lr"],

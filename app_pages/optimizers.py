@@ -6,10 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import ConfigError
+from core.labs.surfaces import SURFACE_LABELS, make_surface
 from core.optimizers import OPTIMIZERS
-from core.surfaces import SURFACE_LABELS, make_surface
-from playground import lab_charts, labs
+from playground.charts import lab_charts
 from playground.jobs import configure_threads
+from playground.lessons import labs
 from playground.state import from_state
 
 configure_threads()

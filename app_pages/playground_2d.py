@@ -10,7 +10,7 @@ from playground.controls import control_bar, outcome_message, sync_job
 from playground.export_panel import export_job_panel, table_file_name
 from playground.jobs import configure_threads
 from playground.literal import literal
-from playground.live import ViewOptions, live_view
+from playground.live.playground_view import ViewOptions, live_view
 from playground.presets import DEFAULT_PRESET, PRESETS, preset_configs
 from playground.sharing import share_panel
 from playground.state import (

@@ -11,7 +11,7 @@ Prints one JSON object per line: an `epoch` line per epoch, then an `end` line w
 (finished, early_stopped, diverged, stopped) and the saved model's path. A bad config prints the
 same plain sentence the page shows, to stderr, and exits with status 2.
 
-`lr-find` runs the learning-rate range test (core.landscape.lr_range_test) on the config's
+`lr-find` runs the learning-rate range test (core.labs.landscape.lr_range_test) on the config's
 network and data: one {"lr", "loss", "smoothed"} line per step, then a final line with the
 suggested rate.
 
@@ -75,7 +75,7 @@ def _read_text(path: Path) -> str | int:
 def train(args: argparse.Namespace) -> int:
     from core.config import RunConfig
     from core.errors import ConfigError
-    from core.model_io import save_model
+    from core.models.model_io import save_model
     from core.threads import BUDGET
     from core.train import Job
 
@@ -93,7 +93,7 @@ def train(args: argparse.Namespace) -> int:
         if args.init_from:
             from safetensors.torch import load_file
 
-            from core.model_io import read_metadata
+            from core.models.model_io import read_metadata
 
             read_metadata(args.init_from)  # a model this playground saved, or a plain refusal
             warm = load_file(args.init_from)
@@ -160,7 +160,7 @@ def _normalization(dataset) -> dict[str, Any]:
 def lr_find(args: argparse.Namespace) -> int:
     from core.config import RunConfig
     from core.errors import ConfigError
-    from core.landscape import lr_range_test
+    from core.labs.landscape import lr_range_test
     from core.threads import BUDGET
 
     path = Path(args.config)
@@ -180,10 +180,10 @@ def lr_find(args: argparse.Namespace) -> int:
 
 
 def predict_digit(args: argparse.Namespace) -> int:
-    from core.assets import ModelMissing
-    from core.digits import load_digit_model
     from core.errors import ConfigError
-    from core.preprocess import ImageRefused, load_image, prepare_digit
+    from core.models.assets import ModelMissing
+    from core.pictures.digits import load_digit_model
+    from core.pictures.preprocess import ImageRefused, load_image, prepare_digit
     from core.threads import BUDGET
 
     BUDGET.configure(reserve=0)
@@ -211,9 +211,9 @@ def predict_digit(args: argparse.Namespace) -> int:
 
 
 def predict_galaxy(args: argparse.Namespace) -> int:
-    from core.assets import ModelMissing
     from core.errors import ConfigError
-    from core.galaxy import PrepOptions, classify_bytes, load_galaxy_model
+    from core.galaxies.galaxy import PrepOptions, classify_bytes, load_galaxy_model
+    from core.models.assets import ModelMissing
     from core.safe_files import MAX_PICTURE_BYTES, UnreadableFile, read_regular_file
     from core.threads import BUDGET
 
@@ -239,7 +239,7 @@ def predict_galaxy(args: argparse.Namespace) -> int:
 def export(args: argparse.Namespace) -> int:
     from core.errors import ConfigError
     from core.export import ExportRefused, onnx_bytes, training_script
-    from core.model_io import load_model, shape_only_dataset
+    from core.models.model_io import load_model, shape_only_dataset
 
     if not args.onnx and not args.script:
         return _fail("say what to write: --onnx OUT.onnx and/or --script TRAIN.py")

@@ -36,7 +36,7 @@ class NetworkShape:
 
     @classmethod
     def of_model_file(cls, meta: dict) -> NetworkShape:
-        """From a saved model's metadata (core.model_io.read_metadata): no data needed."""
+        """From a saved model's metadata (core.models.model_io.read_metadata): no data needed."""
         n = len(meta["class_names"]) if meta["task"] == "classification" else 0
         return cls(tuple(meta["input_shape"]), meta["task"], n)
 

@@ -8,7 +8,7 @@ from core.config import RunConfig
 from core.data.download import DatasetUnavailable
 from core.errors import ConfigError
 from playground.jobs import BUSY, new_job, queue_note, session_jobs
-from playground.liveview.component import DREW_BUSY
+from playground.live.component import DREW_BUSY
 
 WAITING = ("queued", "starting")
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import streamlit as st
 
-from core.assets import assets_dir
-from core.model_io import load_model
+from core.models.assets import assets_dir
+from core.models.model_io import load_model
 
 SESSION_JOB = "images"
 """Name under which the image-training page registers its job in `session_jobs()`."""
@@ -130,7 +130,7 @@ class LoadedModel:
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
 def load_shipped(path: str, mtime: float) -> LoadedModel:
-    """`core.model_io.load_model`, cached for every session (the mtime renews the cache when
+    """`core.models.model_io.load_model`, cached for every session (the mtime renews the cache when
     a model file is replaced)."""
     built, meta = load_model(path)
     return LoadedModel(built, meta)

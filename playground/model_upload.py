@@ -12,7 +12,7 @@ import streamlit as st
 
 from core.data.download import cache_dir
 from core.errors import ConfigError
-from core.model_upload import MAX_MODEL_BYTES, load_uploaded_model, save_uploaded_model
+from core.models.model_upload import MAX_MODEL_BYTES, load_uploaded_model, save_uploaded_model
 from playground.literal import literal
 
 Check = Callable[[Any, dict[str, Any]], None]

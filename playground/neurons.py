@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.inspection import grid_view
 from playground.charts.neuron_grid import neuron_grid_figure
-from playground.live import view_model
+from playground.live.playground_view import view_model
 
 
 def neuron_panel(job) -> None:

@@ -1,4 +1,4 @@
-"""Write a shipped model's "does this look like the training data?" summary (core.novelty):
+"""Write a shipped model's "does this look like the training data?" summary (core.models.novelty):
 class means and shared covariance of its penultimate features over its training split, the
 threshold at a percentile of its validation split's distances, and for digit models the range
 of ink shares of MNIST's digits; then report the false-flag rate on the held-out test split.
@@ -23,9 +23,9 @@ if str(ROOT) not in sys.path:
 import numpy as np
 import torch
 
-from core import novelty
 from core.data import load_dataset
-from core.model_io import load_model
+from core.models import novelty
+from core.models.model_io import load_model
 
 MAX_FIT = 20_000
 """Training images used for the means and covariance (enough for a 128-D Gaussian)."""

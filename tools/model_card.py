@@ -10,7 +10,7 @@ exactly what tests/core/test_shipped_models.py checks again.
 A galaxy model is measured through the page's own GalaxyModel (crop, test-time views,
 calibration). With `--calibrate [--views N]` its temperature is first fitted on the validation
 split and stored in the model file with the unsure threshold; the card then adds the
-survey-shift test (core.galaxy_shift), the calibration and a reliability diagram
+survey-shift test (core.galaxies.galaxy_shift), the calibration and a reliability diagram
 (assets/<name>_reliability.svg), and the scores are written into the file's metrics, which the
 page's line reads.
 """
@@ -29,13 +29,13 @@ if str(ROOT) not in sys.path:
 import numpy as np
 import torch
 
-from core import galaxy_eval
-from core.calibration import Reliability
 from core.data import load_dataset
 from core.data.images import IMAGE_SOURCES
-from core.galaxy import is_galaxy_source, load_galaxy_model
-from core.galaxy_shift import TRANSFORMS
-from core.model_io import load_model, read_metadata, update_metadata
+from core.galaxies import galaxy_eval
+from core.galaxies.calibration import Reliability
+from core.galaxies.galaxy import is_galaxy_source, load_galaxy_model
+from core.galaxies.galaxy_shift import TRANSFORMS
+from core.models.model_io import load_model, read_metadata, update_metadata
 
 
 def evaluate(path: Path) -> tuple[dict, np.ndarray, list[str], object, dict]:
@@ -125,8 +125,9 @@ def galaxy_sections(path: Path, calibrate: bool, views: int | None
     counts = np.bincount(test.labels, minlength=len(names))
     lines = ["## Survey-shift test", "",
              f"The same {n_test:,} held-out test galaxies redrawn {len(TRANSFORMS)} ways as other "
-             "surveys and cameras show them (`core/galaxy_shift.py` documents each transform and "
-             f"the survey facts it follows): {len(pooled.labels):,} pictures, never trained on. "
+             "surveys and cameras show them (`core/galaxies/galaxy_shift.py` documents each "
+             f"transform and the survey facts it follows): {len(pooled.labels):,} pictures, never "
+             "trained on. "
              "Recall per class, through the page's model (crop, "
              f"{model.views} rotated view{'s' if model.views > 1 else ''} averaged, calibrated):",
              "",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.lessons.backprop import AddMultiplyGraph, NeuronPass, TinyNet, TinyNetPass
-from playground import lesson_charts as charts
-from playground.lesson_widgets import notice, stepper, try_in_playground
+from playground.charts import lesson_charts as charts
+from playground.lessons.lesson_widgets import notice, stepper, try_in_playground
 
 LIMIT = 1000.0
 """Inputs stay within ±1000: enough for every lesson, and no overflow to inf or NaN."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import streamlit as st
 
@@ -12,12 +11,12 @@ from core.codegen import NetworkShape, keras_code, pytorch_code, summary
 from core.config import RunConfig
 from core.data import load_dataset
 from core.errors import ConfigError
-from core.model_io import read_metadata
-from playground.image_setup import STARTERS, default_image_config
-from playground.lesson_widgets import lesson_threads, notice, try_on_images
+from core.models.assets import assets_dir
+from core.models.model_io import read_metadata
+from playground.images.image_setup import STARTERS, default_image_config
+from playground.lessons.lesson_widgets import lesson_threads, notice, try_on_images
 from playground.presets import PRESETS
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
 SHIPPED = {"mnist_mlp": "The lecture's MLP 784-16-16-10 (shipped, MNIST)",
            "mnist_cnn": "The shipped MNIST CNN", "galaxy_cnn": "The shipped galaxy CNN"}
 lesson_threads()
@@ -44,7 +43,7 @@ def sources() -> dict[str, tuple[RunConfig | None, NetworkShape | None, str | No
     """label → (config, data shape, problem): shipped models, this session's pages, presets."""
     out: dict[str, tuple[RunConfig | None, NetworkShape | None, str | None]] = {}
     for name, label in SHIPPED.items():
-        path = ASSETS / f"{name}.safetensors"
+        path = assets_dir() / f"{name}.safetensors"
         if path.is_file():
             meta = read_metadata(path)
             out[label] = (meta["config"], NetworkShape.of_model_file(meta), None)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import streamlit as st
 
 from core.lessons import convolution as cv
-from playground import lesson_charts as charts
-from playground.image_setup import default_image_config
-from playground.lesson_widgets import lesson_threads, notice, try_on_images
+from core.models.assets import assets_dir
+from playground.charts import lesson_charts as charts
+from playground.images.image_setup import default_image_config
+from playground.lessons.lesson_widgets import lesson_threads, notice, try_on_images
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
 LEARNED = "learned filter of the shipped MNIST CNN"
 BOX = "blur (box k×k)"
 DECK_EXAMPLE = np.array([[12, 20, 30, 0], [8, 12, 2, 0], [34, 70, 37, 4], [112, 100, 25, 12]],
@@ -22,7 +20,7 @@ lesson_threads()
 
 @st.cache_resource(show_spinner=False)
 def learned_kernels() -> list[np.ndarray]:
-    path = ASSETS / "mnist_cnn.safetensors"
+    path = assets_dir() / "mnist_cnn.safetensors"
     return cv.learned_kernels(path) if path.is_file() else []
 
 

@@ -7,8 +7,8 @@ import streamlit as st
 from core.activations import ACTIVATIONS
 from core.lessons import galleries as gal
 from core.losses import LOSSES
-from playground import lesson_charts as charts
-from playground.lesson_widgets import lesson_threads, notice, try_in_playground
+from playground.charts import lesson_charts as charts
+from playground.lessons.lesson_widgets import lesson_threads, notice, try_in_playground
 
 LATEX = {
     "sigmoid": r"\sigma(x) = \frac{1}{1+e^{-x}},\quad \sigma' = \sigma(1-\sigma)",

@@ -7,8 +7,8 @@ import math
 import streamlit as st
 
 from core.lessons import gradient_flow as gf
-from playground import lesson_charts as charts
-from playground.lesson_widgets import lesson_threads, notice, try_in_playground
+from playground.charts import lesson_charts as charts
+from playground.lessons.lesson_widgets import lesson_threads, notice, try_in_playground
 
 MAX_STEPS = 1000
 STEPS_PER_TICK = 25

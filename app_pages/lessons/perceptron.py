@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.lessons import perceptron as pc
-from playground import lesson_charts as charts
-from playground.lesson_widgets import notice, stepper, try_in_playground
+from playground.charts import lesson_charts as charts
+from playground.lessons.lesson_widgets import notice, stepper, try_in_playground
 
 st.title("The perceptron")
 st.markdown(

@@ -82,7 +82,7 @@ class Augmenter:
 
 
 SDSS_BETA = 8.0
-"""The SDSS colour images' asinh softening as core.galaxy_prep undoes it."""
+"""The SDSS colour images' asinh softening as core.galaxies.galaxy_prep undoes it."""
 
 
 def restretch(x: torch.Tensor, log_gain: torch.Tensor, log_softening: torch.Tensor

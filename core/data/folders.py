@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from core.errors import ConfigError
-from core.preprocess import ImageRefused
+from core.pictures.preprocess import ImageRefused
 
 MAX_ZIP_BYTES = 200_000_000
 MAX_FILES = 2_000
@@ -169,7 +169,7 @@ def plain_picture(side: int, channels: int) -> Callable[[str, bytes], np.ndarray
     antialiasing), grey or RGB (transparency shown on black)."""
     from PIL import Image
 
-    from core.preprocess import load_image
+    from core.pictures.preprocess import load_image
 
     def prepare(name: str, data: bytes) -> np.ndarray:
         a = load_image(data)

@@ -1,6 +1,6 @@
 """The trained model as one downloadable safetensors file: weights plus the exact config,
 classes, input shape, metrics and normalisation (what `python -m core train` writes), in a
-form the pages and `core.model_io.load_model` read back."""
+form the pages and `core.models.model_io.load_model` read back."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import torch
 from core.config import RunConfig
 from core.data.base import Dataset
 from core.losses import Head
-from core.model_io import save_model, shape_only_dataset
+from core.models.model_io import save_model, shape_only_dataset
 
 
 @dataclass

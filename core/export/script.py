@@ -18,7 +18,7 @@ import textwrap
 import torch
 from torch import nn
 
-from core import preprocess, safe_files
+from core import safe_files
 from core.activations import Gaussian
 from core.build import Frozen, build_model
 from core.config import RunConfig
@@ -26,6 +26,7 @@ from core.data import builtin_tables, folders, images, tables, toy
 from core.data.base import FOLDERS, TABLE, Dataset
 from core.layers import Maxout
 from core.optimizers import OPTIMIZERS
+from core.pictures import preprocess
 
 SCRIPT_DATASETS = (*toy.TOY_DATASETS, TABLE, "mnist", "digits", FOLDERS)
 
@@ -159,7 +160,7 @@ def _replaced(text: str, old: str, new: str) -> str:
 
 def _folders_section(default: str | None) -> str:
     """The playground's own zip reader and picture preparation (core.data.folders and
-    core.preprocess.load_image), with their project imports swapped for local stand-ins."""
+    core.pictures.preprocess.load_image), with their project imports swapped for local stand-ins."""
     constants = "\n".join(f"{k} = {getattr(folders, k)!r}" for k in (
         "MAX_ZIP_BYTES", "MAX_FILES", "MAX_FILE_BYTES", "MAX_TOTAL_BYTES", "MAX_RATIO",
         "MIN_PER_CLASS", "IMAGE_SUFFIXES", "PLAIN_SUFFIXES", "DEFAULT_SIDE"))
@@ -167,7 +168,7 @@ def _folders_section(default: str | None) -> str:
     helpers = [f for f in (getattr(preprocess, n, None) for n in ("image_array", "_check_size"))
                if f is not None]  # what load_image calls (image_array: where it exists)
     picture = _replaced(_source(folders.plain_picture),
-                        "    from core.preprocess import load_image\n", "")
+                        "    from core.pictures.preprocess import load_image\n", "")
     return "".join([
         "\n\n", _FOLDERS_PRELUDE.format(
             constants=constants, max_pixels=preprocess.MAX_PIXELS,

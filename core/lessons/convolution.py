@@ -171,7 +171,7 @@ def _galaxies(path: Path, count: int) -> list[Picture]:
 def learned_kernels(model_path: str | Path) -> list[np.ndarray]:
     """The first convolution's kernels of a saved model (first input channel each)."""
     from core.inspection import first_conv_filters
-    from core.model_io import load_model
+    from core.models.model_io import load_model
 
     built, _meta = load_model(model_path)
     weights = first_conv_filters(built.model)

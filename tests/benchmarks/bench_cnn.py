@@ -31,7 +31,7 @@ from core.data import load_dataset
 from core.optimizers import make_optimizer
 from core.threads import BUDGET, available_cores
 from core.train import Job
-from playground.image_setup import default_image_config
+from playground.images.image_setup import default_image_config
 
 ARTIFACT = ROOT / "tests" / "artifacts" / "bench_cnn.json"
 TARGET_ACCURACY = 0.985

@@ -4,9 +4,11 @@
 
 What one stroke costs between the canvas sending its picture and the answer, measured on the
 page's own code path for a 280×280 canvas: (1) decoding the component's PNG data URL into an
-RGBA array (what `CanvasResult.image_data` does), (2) `core.preprocess.prepare_digit`, (3) the
-model input and one forward pass (`playground.draw_views.Reader.probabilities`, here through
-`core.digits`), for the shipped CNN and MLP, and for three drawings: a regular 7 (brush 22), a
+RGBA array (what `CanvasResult.image_data` does), (2) `core.pictures.preprocess.prepare_digit`, (3)
+the
+model input and one forward pass (`playground.digits.draw_views.Reader.probabilities`, here through
+`core.pictures.digits`), for the shipped CNN and MLP, and for three drawings: a regular 7 (brush
+22), a
 thin-stroke 7 (brush 3, which takes the thickening path) and a small off-centre 4. For context,
 also the "Look inside" extras the page computes afterwards (saliency, Grad-CAM, feature maps).
 
@@ -41,9 +43,9 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from core.digits import load_digit_model
 from core.inspection import feature_maps, grad_cam, saliency
-from core.preprocess import prepare_digit
+from core.pictures.digits import load_digit_model
+from core.pictures.preprocess import prepare_digit
 
 TARGET_MS = 150.0
 ARTIFACT = ROOT / "tests" / "artifacts" / "bench_draw.json"

@@ -3,7 +3,7 @@
     PLAYGROUND_DATA_DIR=../shared/data python tests/benchmarks/bench_lessons.py [--quick]
 
 For Galaxy Zoo, the offline 8×8 digits and MNIST, the page's default config
-(playground.image_setup.default_image_config) trains through the same Job the page runs, and
+(playground.images.image_setup.default_image_config) trains through the same Job the page runs, and
 the previous defaults (OLD_DEFAULTS, the reference) train in the same run, so a busy machine
 hits both alike. Per run: wall time, CPU time, the validation score after every epoch, the
 held-out test score at the end, the time the target is first reached, and how long the
@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
 from core.config import RunConfig
 from core.threads import BUDGET, available_cores
 from core.train import Job
-from playground.image_setup import LESSON_NOTES, default_image_config
+from playground.images.image_setup import LESSON_NOTES, default_image_config
 
 ARTIFACT = ROOT / "tests" / "artifacts" / "bench_lessons.json"
 TARGETS = {"galaxy_zoo": ("val_balanced_accuracy", 0.70, 90.0),

@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
 
 from core.threads import BUDGET  # noqa: E402
 from core.train import Job  # noqa: E402
-from playground.liveview.feeds import PlaygroundFeed  # noqa: E402
+from playground.live.feeds import PlaygroundFeed  # noqa: E402
 from playground.presets import PRESETS  # noqa: E402
 from tests.benchmarks.bench_trainer import Frame  # noqa: E402
 

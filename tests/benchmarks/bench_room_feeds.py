@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.jobs.service import make_job
 from core.threads import BUDGET
-from playground.liveview.feeds import PlaygroundFeed
+from playground.live.feeds import PlaygroundFeed
 from playground.presets import PRESETS
 
 ARTIFACT = ROOT / "tests" / "artifacts" / "bench_room_feeds.json"

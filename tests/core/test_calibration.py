@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import calibration as cal
+from core.galaxies import calibration as cal
 
 
 def _sampled(logits: np.ndarray, seed: int = 0) -> np.ndarray:

@@ -17,7 +17,7 @@ import torch
 
 from core import cli
 from core.inspection import predict
-from core.model_io import load_model
+from core.models.model_io import load_model
 from core.threads import BUDGET
 from tests.core.helpers import dense, make_config
 

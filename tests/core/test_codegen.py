@@ -13,7 +13,7 @@ import torch
 
 from core.codegen import NetworkShape, keras_code, pytorch_code, summary
 from core.config import RunConfig
-from core.model_io import read_metadata
+from core.models.model_io import read_metadata
 from tests.core.helpers import dense, make_config
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"

@@ -1,4 +1,4 @@
-"""core.digits and `python -m core predict-digit`: loading digit models, their input, the
+"""core.pictures.digits and `python -m core predict-digit`: loading digit models, their input, the
 "unsure" note, fine-tuning a copy on a few drawings, the zip of drawings, and the CLI's JSON
 lines and exit codes (in-process: a new Python process costs seconds of torch import)."""
 
@@ -16,10 +16,12 @@ import torch
 from PIL import Image, ImageDraw
 
 from core import cli
-from core.assets import ModelMissing, model_path
 from core.build import build_model
 from core.data import load_dataset
-from core.digits import (
+from core.errors import ConfigError
+from core.models.assets import ModelMissing, model_path
+from core.models.model_io import save_model
+from core.pictures.digits import (
     collection_zip,
     doubt,
     fine_tune,
@@ -27,9 +29,7 @@ from core.digits import (
     mnist_sample,
     model_input,
 )
-from core.errors import ConfigError
-from core.model_io import save_model
-from core.preprocess import prepare_digit
+from core.pictures.preprocess import prepare_digit
 from tests.core.helpers import dense, make_config
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -117,7 +117,7 @@ def test_fine_tuning_a_copy_teaches_it_a_new_label():
     result = fine_tune(model.model, model.head, x_user, y_user, steps=40, lr=3e-3, **mix)
     assert result.steps == 40 and result.examples == 3 and len(result.losses) == 40
     assert result.losses[-1] < result.losses[0]
-    from core.digits import predict_probabilities
+    from core.pictures.digits import predict_probabilities
 
     after = predict_probabilities(result.model, model.head, model.input(image))
     assert after.argmax() == 2, after.round(3)

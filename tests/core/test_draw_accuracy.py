@@ -1,7 +1,7 @@
 """Accuracy through the Draw a digit page's own pipeline: 500 real MNIST test digits redrawn as
 a canvas would send them (280×280, white strokes on black), each in one of four ways — scaled up
 to fill the canvas, scaled up and thickened with a max filter, scaled to half the canvas and
-pushed off-centre, or shrunk into a corner — then `core.preprocess.prepare_digit` and the
+pushed off-centre, or shrunk into a corner — then `core.pictures.preprocess.prepare_digit` and the
 shipped CNN. The preprocessing must undo all four: at least 97 % correct overall (the CNN
 scores 99.3 % on the original 28×28 digits). Needs the real MNIST (PLAYGROUND_DATA_DIR)."""
 
@@ -15,8 +15,8 @@ import pytest
 import torch
 from PIL import Image
 
-from core.digits import load_digit_model, model_input
-from core.preprocess import prepare_digit
+from core.pictures.digits import load_digit_model, model_input
+from core.pictures.preprocess import prepare_digit
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 DATA = Path(os.environ.get("PLAYGROUND_DATA_DIR", "")) / "mnist.npz"

@@ -22,8 +22,8 @@ from safetensors.torch import save as save_tensors
 from core import cli
 from core.config import RunConfig
 from core.export import ExportRefused, from_job, model_file_bytes, onnx_bytes, training_script
-from core.model_io import load_model
-from core.model_upload import ModelRefused, check_model_bytes, load_uploaded_model
+from core.models.model_io import load_model
+from core.models.model_upload import ModelRefused, check_model_bytes, load_uploaded_model
 from core.optimizers import OPTIMIZERS, make_optimizer
 from core.train import Job
 
@@ -176,7 +176,7 @@ def test_wrong_shapes_are_refused(jobs, tmp_path) -> None:
     built, meta = load_model(_write(tmp_path / "ok.safetensors", data))
     other = meta["config"].copy()
     other.network.layers[0]["units"] = 9
-    from core.model_io import save_model
+    from core.models.model_io import save_model
 
     bad = tmp_path / "bad.safetensors"
     save_model(bad, built.model, other, class_names=meta["class_names"],

@@ -1,4 +1,5 @@
-"""Fine-tuning a shipped model on "Your pictures" (core.transfer): pictures read at the model's
+"""Fine-tuning a shipped model on "Your pictures" (core.models.transfer): pictures read at the
+model's
 side and channels and normalised with its own statistics, the network frozen as asked with a
 fresh output layer for the new classes, and a model that cannot take pictures refused in words."""
 
@@ -10,8 +11,7 @@ import pytest
 import torch
 
 from core.errors import ConfigError
-from core.train import Job
-from core.transfer import (
+from core.models.transfer import (
     finetune_config,
     finetune_dataset,
     freeze_choices,
@@ -19,6 +19,7 @@ from core.transfer import (
     load_pretrained,
     warm_weights,
 )
+from core.train import Job
 from tests.core.test_folders import config as folder_config
 from tests.core.test_folders import picture_zip
 

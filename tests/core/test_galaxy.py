@@ -1,5 +1,6 @@
-"""core.galaxy (models, one file start to finish, CSV, examples), the predict-galaxy CLI and
-core.transfer (zip of class folders, frozen fine-tuning), on small models and pictures made
+"""core.galaxies.galaxy (models, one file start to finish, CSV, examples), the predict-galaxy CLI
+and
+core.models.transfer (zip of class folders, frozen fine-tuning), on small models and pictures made
 here."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from PIL import Image
 
 from core.build import build_model
 from core.errors import ConfigError
-from core.galaxy import (
+from core.galaxies.galaxy import (
     GalaxyModel,
     PrepOptions,
     classify_bytes,
@@ -25,7 +26,7 @@ from core.galaxy import (
     load_galaxy_model,
     predictions_csv,
 )
-from core.model_io import save_model
+from core.models.model_io import save_model
 from tests.core.helpers import make_config, tensor_dataset, write_galaxy_zoo
 
 CLASSES = ["elliptical", "spiral", "edge-on", "merger"]
@@ -113,12 +114,12 @@ def test_classify_bytes_gives_probabilities_a_map_and_words(model_file: Path) ->
 
 def test_an_unexpected_failure_is_one_file_s_error_not_a_crash(
         model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import core.galaxy
+    import core.galaxies.galaxy
 
     def broken(name, data):
         raise RuntimeError("scipy hiccup")
 
-    monkeypatch.setattr(core.galaxy, "read_sky_file", broken)
+    monkeypatch.setattr(core.galaxies.galaxy, "read_sky_file", broken)
     result = classify_bytes("odd.png", b"anything", load_galaxy_model(str(model_file)))
     assert result.prediction is None
     assert result.error == "this file could not be processed (RuntimeError: scipy hiccup)"
@@ -209,7 +210,7 @@ def class_zip(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED
 
 def test_zip_of_class_folders_keeps_good_pictures_and_names_the_rest(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from core import transfer
+    from core.models import transfer
 
     monkeypatch.setattr(transfer, "MAX_FILE_BYTES", 2_500_000)
     members = {f"mine/round/r{i}.png": png_bytes(galaxy_picture(seed=i)) for i in range(3)}
@@ -242,14 +243,14 @@ def test_zip_of_class_folders_keeps_good_pictures_and_names_the_rest(
      r"at least two class folders .* found: long \(1\), round \(2\)"),
 ])
 def test_unusable_zips_are_refused_in_words(data: bytes, message: str) -> None:
-    from core.transfer import TransferRefused, read_class_zip
+    from core.models.transfer import TransferRefused, read_class_zip
 
     with pytest.raises(TransferRefused, match=message):
         read_class_zip(data)
 
 
 def test_transfer_config_freezes_what_was_asked(model_file: Path) -> None:
-    from core.transfer import transfer_config
+    from core.models.transfer import transfer_config
 
     base = load_galaxy_model(str(model_file))
     frozen = transfer_config(base.config, "convolutions", epochs=4, lr=3e-4)
@@ -265,8 +266,8 @@ def test_transfer_config_freezes_what_was_asked(model_file: Path) -> None:
 
 
 def test_fine_tuning_learns_new_classes_with_the_convolutions_frozen(model_file: Path) -> None:
+    from core.models.transfer import ClassFolders, transfer_config, transfer_dataset, warm_weights
     from core.train import Job
-    from core.transfer import ClassFolders, transfer_config, transfer_dataset, warm_weights
 
     base = load_galaxy_model(str(model_file))
     rng = np.random.default_rng(0)
@@ -293,7 +294,7 @@ def test_fine_tuning_learns_new_classes_with_the_convolutions_frozen(model_file:
     assert not torch.equal(after["layer7.0.weight"], before["layer7.0.weight"])
     assert job.history[-1]["train_loss"] < 0.8 * job.history[0]["train_loss"]
     assert job.history[-1]["train_accuracy"] >= 0.9
-    from core.galaxy import galaxy_model_from
+    from core.galaxies.galaxy import galaxy_model_from
 
     tuned = galaxy_model_from(job.clone_model(), job.head, job.config, dataset.input_shape,
                               dataset.class_names, (base.mean, base.std), name="tuned")

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.assets import assets_dir
 from core.config import DatasetConfig
 from core.data.download import find_local
+from core.models.assets import assets_dir
 
 MODEL = assets_dir() / "galaxy_cnn.safetensors"
 N_PER_CLASS = {"elliptical": 150, "spiral": 100, "edge-on": 100, "merger": 23}
@@ -48,7 +48,7 @@ def recalls(true: np.ndarray, predicted: np.ndarray, k: int) -> np.ndarray:
 
 def test_uploaded_test_galaxies_score_like_the_card() -> None:
     from core.data import load_dataset
-    from core.galaxy import PrepOptions, classify_bytes, load_galaxy_model
+    from core.galaxies.galaxy import PrepOptions, classify_bytes, load_galaxy_model
 
     model = load_galaxy_model(str(MODEL))
     config = model.config.dataset

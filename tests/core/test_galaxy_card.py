@@ -1,5 +1,6 @@
 """The shipped galaxy CNN's survey-shift test and calibration, re-measured against its card
-(tools/model_card.py wrote both from the same core.galaxy_eval): the temperature is what the
+(tools/model_card.py wrote both from the same core.galaxies.galaxy_eval): the temperature is what
+the
 validation split gives, the expected calibration error on the test split is the card's and at
 most 0.05, the survey-shift recalls are the card's, and the shift set comes from held-out test
 galaxies only. Needs galaxy_zoo1_sdss.npz in PLAYGROUND_DATA_DIR."""
@@ -9,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.assets import assets_dir
 from core.data.download import find_local
+from core.models.assets import assets_dir
 from tests.core.test_shipped_models import CARD_TOLERANCE, card_rows
 
 NAME = "galaxy_cnn"
@@ -23,14 +24,14 @@ pytestmark = pytest.mark.skipif(find_local("galaxy_zoo1_sdss.npz") is None,
 
 @pytest.fixture(scope="module")
 def model():
-    from core.galaxy import load_galaxy_model
+    from core.galaxies.galaxy import load_galaxy_model
 
     return load_galaxy_model(str(MODEL))
 
 
 def test_the_calibration_comes_from_the_validation_split_and_holds_on_the_test_split(model):
-    from core.galaxy_eval import calibrate, evaluate
-    from core.model_io import read_metadata
+    from core.galaxies.galaxy_eval import calibrate, evaluate
+    from core.models.model_io import read_metadata
 
     stored = read_metadata(MODEL)["extra"]["calibration"]
     card = card_rows(NAME)
@@ -46,7 +47,7 @@ def test_the_calibration_comes_from_the_validation_split_and_holds_on_the_test_s
 
 
 def test_survey_shift_recall_is_what_the_card_says(model):
-    from core.galaxy_eval import evaluate
+    from core.galaxies.galaxy_eval import evaluate
 
     report = evaluate(model)
     card = card_rows(NAME)
@@ -65,7 +66,7 @@ def test_survey_shift_recall_is_what_the_card_says(model):
 def test_the_survey_shift_set_holds_no_training_or_validation_galaxy():
     from core.config import DatasetConfig
     from core.data import load_dataset
-    from core.galaxy_shift import test_frames
+    from core.galaxies.galaxy_shift import test_frames
 
     config = DatasetConfig(name="galaxy_zoo", task="morphology", seed=0, val_fraction=0.1,
                            test_fraction=0.2)

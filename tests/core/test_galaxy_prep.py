@@ -1,4 +1,5 @@
-"""Preparing galaxy pictures for the galaxy network (core.galaxy_prep): stretches on FITS files
+"""Preparing galaxy pictures for the galaxy network (core.galaxies.galaxy_prep): stretches on FITS
+files
 written here, finding synthetic galaxies of known size in sky noise, the framings, the crop and
 the resize; and, when the Galaxy Zoo file is at hand, a calibration against the training images
 themselves."""
@@ -14,8 +15,8 @@ import pytest
 from astropy.io import fits
 from PIL import Image
 
-from core import galaxy_prep
-from core.galaxy_prep import (
+from core.galaxies import galaxy_prep
+from core.galaxies.galaxy_prep import (
     AUTO_SCALES,
     FRAME_PER_R90,
     GALAXY_ZOO_SHARE,
@@ -28,8 +29,8 @@ from core.galaxy_prep import (
     stretch,
     to_display,
 )
-from core.preprocess import ImageRefused
-from core.sky_files import SkyImage, read_sky_file
+from core.galaxies.sky_files import SkyImage, read_sky_file
+from core.pictures.preprocess import ImageRefused
 
 R90_PER_SIGMA = np.sqrt(-2 * np.log(0.1))  # a 2-D gaussian holds 90 % of its light within this
 R50_PER_SIGMA = np.sqrt(-2 * np.log(0.5))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import galaxy_shift as gs
+from core.galaxies import galaxy_shift as gs
 
 
 def synthetic_galaxies(n: int = 6, side: int = 69, seed: int = 0) -> np.ndarray:

@@ -17,7 +17,7 @@ from safetensors.torch import load_file, save_file
 
 from core import cli
 from core.errors import ConfigError
-from core.model_io import load_model
+from core.models.model_io import load_model
 
 SHIPPED = Path(__file__).resolve().parents[2] / "assets" / "mnist_mlp.safetensors"
 pytestmark = pytest.mark.skipif(not SHIPPED.is_file(), reason=f"{SHIPPED} is missing")
@@ -127,7 +127,7 @@ def test_the_untouched_copy_still_loads(tmp_path):
 def test_a_model_path_that_is_not_a_regular_file_is_refused(kind, tmp_path, monkeypatch):
     import os
 
-    from core import model_io
+    from core.models import model_io
 
     path = tmp_path / "model.safetensors"
     if kind == "a symlink to /dev/zero":

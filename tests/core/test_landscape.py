@@ -16,7 +16,7 @@ from core import cli
 from core import train as train_module
 from core.config import RunConfig
 from core.errors import ConfigError
-from core.landscape import (
+from core.labs.landscape import (
     LossProbe,
     job_weights,
     line_slice,
@@ -25,8 +25,7 @@ from core.landscape import (
     side_by_side,
     suggest_lr,
 )
-from core.optimizers import OPTIMIZERS
-from core.surfaces import (
+from core.labs.surfaces import (
     SURFACES,
     bowl,
     gd_regime,
@@ -40,6 +39,7 @@ from core.surfaces import (
     trajectory,
     two_minima,
 )
+from core.optimizers import OPTIMIZERS
 from core.train import Job, run_to_end
 from tests.core.helpers import dense, make_config
 

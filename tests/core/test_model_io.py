@@ -10,7 +10,7 @@ from safetensors.torch import save_file
 
 from core.errors import ConfigError
 from core.inspection import predict
-from core.model_io import load_model, read_metadata, save_model
+from core.models.model_io import load_model, read_metadata, save_model
 from core.train import run_to_end
 from tests.core.helpers import dense, make_config
 

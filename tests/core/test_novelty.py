@@ -1,4 +1,4 @@
-"""Pictures unlike anything the model was trained on are said to be so (core.novelty): random
+"""Pictures unlike anything the model was trained on are said to be so (core.models.novelty): random
 noise, a cat-like drawing, a gradient, a line of text and a smooth photo-like texture are
 flagged on the galaxy side and — noise, text, photo — on the digit side, while held-out Galaxy
 Zoo galaxies and MNIST digits mostly are not (the false-flag rates are measured here on random
@@ -18,12 +18,13 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from core import cli, novelty
+from core import cli
 from core.config import DatasetConfig
 from core.data.download import find_local
-from core.digits import load_digit_model
-from core.galaxy import NO_OBJECT, classify_bytes, load_galaxy_model
-from core.preprocess import prepare_digit
+from core.galaxies.galaxy import NO_OBJECT, classify_bytes, load_galaxy_model
+from core.models import novelty
+from core.pictures.digits import load_digit_model
+from core.pictures.preprocess import prepare_digit
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 FAR = "the network's features of it are far from every"

@@ -13,7 +13,7 @@ from core.budget import plan_data
 from core.data import base, load_dataset
 from core.data.images import IMAGE_SOURCES, ImageSource, Task
 from core.data.toy import TOY_DATASETS, Toy
-from core.galaxy import frame_side, is_galaxy_source
+from core.galaxies.galaxy import frame_side, is_galaxy_source
 from core.optimizers import OPTIMIZERS, Optimizer, update_hyperparameters
 from core.train import run_to_end
 from tests.core.helpers import dense, make_config

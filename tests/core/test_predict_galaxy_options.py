@@ -14,8 +14,8 @@ import pytest
 
 from core.build import build_model
 from core.cli import EXIT_NO_RESULT, main
-from core.galaxy import PrepOptions, classify_bytes, load_galaxy_model
-from core.model_io import save_model
+from core.galaxies.galaxy import PrepOptions, classify_bytes, load_galaxy_model
+from core.models.model_io import save_model
 from tests.core.helpers import make_config, tensor_dataset
 from tests.core.test_galaxy import CLASSES, LAYERS, galaxy_picture
 

@@ -1,4 +1,5 @@
-"""core.preprocess: MNIST's own recipe (crop to the ink, longer side 20 px, centre of mass at
+"""core.pictures.preprocess: MNIST's own recipe (crop to the ink, longer side 20 px, centre of mass
+at
 the centre of 28×28) for drawings of any size, colour scheme and stroke width."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from core.preprocess import (
+from core.pictures.preprocess import (
     BOX,
     MAX_PIXELS,
     SIZE,

@@ -13,8 +13,8 @@ import torch
 
 from core.config import RunConfig
 from core.data import load_dataset
-from core.galaxy import is_galaxy_source
-from core.model_io import load_model, read_metadata
+from core.galaxies.galaxy import is_galaxy_source
+from core.models.model_io import load_model, read_metadata
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 MODELS = sorted(p.stem for p in ASSETS.glob("*.safetensors"))
@@ -48,7 +48,7 @@ def card_rows(name: str) -> dict[str, list[str]]:
 
 def test_the_models_are_shipped_each_with_config_card_and_novelty_summary():
     """Every model the pages offer is here (SHIPPED), each with its run config, its card and
-    the summary the novelty check reads (core.novelty)."""
+    the summary the novelty check reads (core.models.novelty)."""
     assert set(MODELS) >= SHIPPED, f"missing from {ASSETS}: {sorted(SHIPPED - set(MODELS))}"
     for name in MODELS:
         for suffix in (".json", ".md", ".ood.npz"):
@@ -84,8 +84,8 @@ def test_the_lecture_mlp_has_13002_parameters():
 def galaxy_test_confusion(name: str) -> tuple[np.ndarray, list[str]]:
     """A galaxy model scored as the page uses it: GalaxyModel (crop, test-time views,
     calibration) on the full test frames, in one pass."""
-    from core.galaxy import load_galaxy_model
-    from core.galaxy_eval import evaluate
+    from core.galaxies.galaxy import load_galaxy_model
+    from core.galaxies.galaxy_eval import evaluate
 
     report = evaluate(load_galaxy_model(str(ASSETS / f"{name}.safetensors")), shift=False)
     return report.test.confusion(), report.class_names

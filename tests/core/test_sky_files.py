@@ -1,4 +1,5 @@
-"""Reading galaxy pictures (core.sky_files): every file is made here in memory (Pillow, NumPy,
+"""Reading galaxy pictures (core.galaxies.sky_files): every file is made here in memory (Pillow,
+NumPy,
 astropy.io.fits); each unusable one must end in ImageRefused with a plain sentence, and each
 readable one must come back with the right numbers, orientation and notes."""
 
@@ -15,10 +16,10 @@ import pytest
 from astropy.io import fits
 from PIL import Image, ImageFile
 
-from core import sky_files
-from core.galaxy_prep import to_display
-from core.preprocess import ImageRefused
-from core.sky_files import SkyImage, choose_planes, read_sky_file, reduce_to
+from core.galaxies import sky_files
+from core.galaxies.galaxy_prep import to_display
+from core.galaxies.sky_files import SkyImage, choose_planes, read_sky_file, reduce_to
+from core.pictures.preprocess import ImageRefused
 
 
 # ----- making files ------------------------------------------------------------------------------

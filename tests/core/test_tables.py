@@ -187,7 +187,7 @@ def test_headless_run_on_a_csv_names_the_file(tmp_path, capsys) -> None:
     import json
 
     from core import cli
-    from core.model_io import read_metadata
+    from core.models.model_io import read_metadata
 
     rows = "".join(f"{i % 10},{i % 7},{'a' if i % 10 < 5 else 'b'}\n" for i in range(60))
     data = write(tmp_path, ("x,y,label\n" + rows).encode(), "points.csv")

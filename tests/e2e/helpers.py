@@ -122,7 +122,7 @@ def assert_no_exception(page: Page) -> None:
     expect(page.get_by_text("Traceback", exact=False)).to_have_count(0, timeout=1)
 
 
-# ----- the live view (playground/liveview): a components-v2 element in an open shadow root.
+# ----- the live view (playground/live): a components-v2 element in an open shadow root.
 # Playwright CSS locators pierce it; code run in the page has to walk `shadowRoot` itself.
 LIVE_JS = """
 const liveHost = (key) => {

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(
     reason="needs mnist.npz in PLAYGROUND_DATA_DIR (CI points it at ../shared/data)")
 
 
-LIVE = "img_live"  # the live view's component key (playground/image_live.py)
+LIVE = "img_live"  # the live view's component key (playground/live/image_view.py)
 
 
 def test_train_cnn_on_mnist_subset_shows_accuracy_and_confusion(app_server: str,

@@ -1,7 +1,7 @@
 """The Playground in a real browser: train / pause, a shared link, a diverging lesson, and
 hovering the live view (a node, a link, the loss curve).
 
-The live view is a components-v2 element in an open shadow root (playground/liveview); the
+The live view is a components-v2 element in an open shadow root (playground/live); the
 readers in `helpers.LIVE_JS` walk into it. All synchronisation polls the page; nothing sleeps.
 """
 
@@ -24,7 +24,7 @@ from tests.e2e.helpers import (
 )
 
 TRAIN_TIMEOUT_MS = 60_000
-LIVE = "pg_live"  # the live view's component key (playground/live.py)
+LIVE = "pg_live"  # the live view's component key (playground/live/playground_view.py)
 
 # A cheap fingerprint of what the decision-boundary canvas shows: a hash of its PNG export.
 _OUTPUT_SIG_JS = """

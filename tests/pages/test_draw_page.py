@@ -1,7 +1,7 @@
 """The Draw a digit page under `streamlit.testing.v1.AppTest`.
 
 AppTest cannot draw with a mouse, so the canvas is faked: the page calls the component through
-`playground.draw_canvas.canvas`, which these tests replace with a function returning what the
+`playground.digits.draw_canvas.canvas`, which these tests replace with a function returning what the
 component returns after a stroke (an object whose `image_data` is the RGBA canvas)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
-from playground import draw_canvas
+from playground.digits import draw_canvas
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "app_pages" / "draw.py")
@@ -156,7 +156,7 @@ def test_teach_by_mistakes_collects_downloads_and_fine_tunes(drawn):
 
 
 def collection_zip_from_state(collection: list[dict]) -> bytes:
-    from core.digits import collection_zip
+    from core.pictures.digits import collection_zip
 
     images = [item["image"].astype(np.float32) / 255 for item in collection]
     return collection_zip(images, [i["label"] for i in collection],
@@ -170,7 +170,7 @@ def test_the_sessions_own_mnist_model_joins_the_picker(drawn):
 
     import torch
 
-    from core.model_io import load_model
+    from core.models.model_io import load_model
     from playground import jobs as session
 
     built, meta = load_model(ASSETS / "mnist_mlp.safetensors")

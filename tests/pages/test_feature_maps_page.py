@@ -17,13 +17,13 @@ import pytest
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
-from core.assets import ASSETS_ENV, assets_dir
 from core.build import build_model
 from core.config import RunConfig
 from core.data import load_dataset
-from core.model_io import save_model, shape_only_dataset
-from playground import feature_maps_views as iv
+from core.models.assets import ASSETS_ENV, assets_dir
+from core.models.model_io import save_model, shape_only_dataset
 from playground import model_catalogue as catalogue
+from playground.digits import feature_maps_views as iv
 from playground.jobs import SessionJobs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -251,7 +251,7 @@ def test_light_background_is_inverted_and_the_digit_centred_like_mnist():
     assert x.shape == (1, 28, 28) and x.dtype == np.float32
     assert x[0, 0, 0] == 0.0 and x.max() == pytest.approx(1.0)  # light stroke on black
     rows = np.flatnonzero(x[0].max(axis=1) > 0.5)
-    # 20 px tall in the 28 px frame, centre of mass at row 14 (core.preprocess, as on Draw)
+    # 20 px tall in the 28 px frame, centre of mass at row 14 (core.pictures.preprocess, as on Draw)
     assert rows[0] == 5 and rows[-1] == 24
     cols = np.flatnonzero(x[0].max(axis=0) > 0.5)
     assert abs((cols[0] + cols[-1]) / 2 - 13.5) <= 1  # centred, though drawn off-centre
@@ -345,7 +345,7 @@ def test_a_model_that_takes_no_images_is_refused():
 
 # ----- inspection helpers ------------------------------------------------------------------------
 def test_first_dense_weights_only_for_a_pixel_reading_mlp(tiny_assets: Path):
-    from core.model_io import load_model
+    from core.models.model_io import load_model
 
     mlp, _ = load_model(tiny_assets / "tiny_mlp.safetensors")
     images = iv.first_dense_images(mlp.model, (1, 8, 8))

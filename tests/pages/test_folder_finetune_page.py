@@ -13,7 +13,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from core.model_io import load_model
+from core.models.model_io import load_model
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")

@@ -1,7 +1,8 @@
 """The Classify galaxies page under `streamlit.testing.v1.AppTest`.
 
 AppTest cannot drive a file chooser, so files are handed in where the page receives them:
-`playground.galaxy_views.uploaded`, replaced here by a function returning (name, bytes) pairs.
+`playground.galaxies.galaxy_views.uploaded`, replaced here by a function returning (name, bytes)
+pairs.
 Models are small untrained CNNs saved into a temporary assets folder (the shipped model's
 accuracy is tested in tests/core)."""
 
@@ -19,8 +20,8 @@ from astropy.io import fits
 from streamlit.testing.v1 import AppTest
 
 from core.build import build_model
-from core.model_io import save_model
-from playground import galaxy_views
+from core.models.model_io import save_model
+from playground.galaxies import galaxy_views
 from playground.literal import literal
 from tests.core.helpers import make_config, tensor_dataset, write_galaxy_zoo
 from tests.core.test_galaxy import CLASSES, LAYERS, galaxy_picture, png_bytes
@@ -133,7 +134,7 @@ def test_a_batch_with_broken_files_classifies_the_good_ones(assets: Path, files)
 
 def test_a_calibrated_model_says_unsure_names_the_runner_up_and_flags_mergers(
         assets: Path, files) -> None:
-    from core.model_io import update_metadata
+    from core.models.model_io import update_metadata
 
     update_metadata(assets / "galaxy_cnn.safetensors",
                     extra={"calibration": {"temperature": 1.0, "views": 1, "unsure_below": 0.99}},

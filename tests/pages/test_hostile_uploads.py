@@ -3,7 +3,7 @@ shown as literal text on the galaxy page, a config upload with such values or de
 gets its plain sentence, and the upload limit is what the app can hold.
 
 AppTest cannot drive a file chooser: files are handed in where the galaxy page receives them
-(`playground.galaxy_views.uploaded`, as tests/pages/test_galaxy_page.py does).
+(`playground.galaxies.galaxy_views.uploaded`, as tests/pages/test_galaxy_page.py does).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import pytest
 
 from playground.charts.base import float_vector, history_column
 from playground.charts.curves import downsample_indices
+from playground.charts.lab_charts import trajectory_figure
 from playground.charts.neuron_grid import neuron_grid_figure
 from playground.charts.thumbnails import (
     finite_min_max,
@@ -18,7 +19,6 @@ from playground.charts.thumbnails import (
     max_abs_range,
     thumbnail,
 )
-from playground.lab_charts import trajectory_figure
 
 
 def test_stacked_thumbnails_match_one_png_each() -> None:

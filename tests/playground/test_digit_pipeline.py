@@ -1,5 +1,5 @@
 """One digit pipeline: Feature maps' upload and Draw a digit's canvas read the same picture into
-the same 28×28 input, because both go through core.preprocess.prepare_digit."""
+the same 28×28 input, because both go through core.pictures.preprocess.prepare_digit."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from core.preprocess import prepare_digit
-from playground.feature_maps_views import prepare_upload
+from core.pictures.preprocess import prepare_digit
+from playground.digits.feature_maps_views import prepare_upload
 
 SEVEN = [(60, 50), (220, 50), (120, 240)]
 

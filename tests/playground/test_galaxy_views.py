@@ -7,9 +7,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from core.galaxy import GalaxyResult, Prediction
-from core.galaxy_prep import PreparedGalaxy
-from playground import galaxy_views as gv
+from core.galaxies.galaxy import GalaxyResult, Prediction
+from core.galaxies.galaxy_prep import PreparedGalaxy
+from playground.galaxies import galaxy_views as gv
 
 
 def test_draw_box_outlines_the_square_and_clips_to_the_picture() -> None:

@@ -16,7 +16,7 @@ import plotly.io as pio
 import pytest
 from PIL import Image
 
-from playground import image_charts as ic
+from playground.charts import image_charts as ic
 from playground.colors import BLUE, ORANGE, hex_to_rgb
 
 ORANGE_RGB = hex_to_rgb(ORANGE)

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from playground import lab_charts as lc
+from playground.charts import lab_charts as lc
 
 
 def validated(fig: go.Figure) -> go.Figure:

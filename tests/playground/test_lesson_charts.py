@@ -10,9 +10,9 @@ import numpy as np
 from core.lessons import galleries as gal
 from core.lessons.backprop import AddMultiplyGraph
 from core.lessons.perceptron import GATES, output_grid
-from playground import lesson_charts as charts
+from playground.charts import lesson_charts as charts
 from playground.colors import BLUE, ORANGE
-from playground.curriculum import CURRICULUM, markdown_table
+from playground.lessons.curriculum import CURRICULUM, markdown_table
 from playground.presets import PRESETS
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ import pytest
 from starlette.requests import Request
 
 from core.config import RunConfig
-from playground.liveview import channel, feeds, frames
+from playground.live import channel, feeds, frames
 from playground.presets import DEFAULT_PRESET, PRESETS
 
 

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from playground import draw_views as dv
-from playground import feature_maps_views as fmv
+from playground.digits import draw_views as dv
+from playground.digits import feature_maps_views as fmv
 
 
 def test_class_pool_picks_one_class_or_all():

@@ -1,0 +1,1 @@
+"""Pictures in: reading any image safely, and the MNIST digit recipe."""

@@ -1,0 +1,1 @@
+"""Draw a digit and Feature maps: the canvas, readings, feature maps."""

@@ -1,0 +1,1 @@
+"""Classify galaxies: the page's views and its fine-tuning panel."""

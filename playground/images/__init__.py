@@ -1,0 +1,1 @@
+"""Train on images: data panels, setup, widgets, your pictures."""

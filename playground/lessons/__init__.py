@@ -1,0 +1,1 @@
+"""Lessons and labs: shared widgets, the labs' jobs, the curriculum map."""
