@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.galaxies.galaxy import PrepOptions
+from core.galaxies.galaxy import PrepOptions, check_galaxy_model
 from core.galaxies.galaxy_prep import FRAMINGS, STRETCHES
 from core.models.assets import assets_dir
 from playground import model_catalogue as catalogue
@@ -42,8 +42,6 @@ if tune_job is not None and tune_job.history:
 
 
 def _galaxy_check(built, meta) -> None:
-    from core.galaxies.galaxy import check_galaxy_model
-
     check_galaxy_model(built.head, meta["input_shape"], meta["class_names"], "this model")
 
 

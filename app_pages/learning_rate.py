@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import ConfigError
+from core.labs.landscape import lr_range_test
 from core.labs.surfaces import bowl, gd_regime, parabola, trajectory
 from playground.charts import lab_charts
 from playground.jobs import configure_threads
@@ -114,8 +115,6 @@ if range_tab.open:
         if run:
             bar = st.progress(0.0, text="sweeping the learning rate…")
             try:
-                from core.labs.landscape import lr_range_test
-
                 result = lr_range_test(
                     config, start_lr=st.session_state["lr:start_lr"],
                     end_lr=st.session_state["lr:end_lr"],

@@ -11,6 +11,7 @@ from playground.export_panel import export_job_panel, table_file_name
 from playground.jobs import configure_threads
 from playground.literal import literal
 from playground.live.playground_view import ViewOptions, live_view
+from playground.neurons import neuron_panel
 from playground.presets import DEFAULT_PRESET, PRESETS, preset_configs
 from playground.sharing import share_panel
 from playground.state import (
@@ -105,8 +106,6 @@ if job is not None:
     with st.expander("Model summary (as Keras' model.summary())", icon=":material/table:"):
         st.code(job.built.summary_text(), language=None)
     with st.expander("What every hidden neuron computes", icon=":material/grid_view:"):
-        from playground.neurons import neuron_panel
-
         neuron_panel(job)
     with st.expander("Export: take the model home", icon=":material/download:"):
         export_job_panel(f"playground-{job.config.dataset.name}", job,

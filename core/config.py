@@ -10,8 +10,11 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from core.budget import check_resources
+from core.data import validate_dataset
 from core.errors import ConfigError, shown
 from core.initializers import INITIALIZERS
+from core.layers import validate_layer
 from core.losses import LOSSES
 from core.optimizers import OPTIMIZERS
 
@@ -148,9 +151,6 @@ class RunConfig:
     def validate(self, resources: bool = True) -> None:
         """Check every field, then (with `resources`) that the run fits the machine's memory
         and time limits (core.budget); the network's shapes are checked by core.build."""
-        from core.data import validate_dataset  # late import: data imports config
-        from core.layers import validate_layer
-
         validate_dataset(self.dataset)
         n = self.network
         if not isinstance(n.layers, list):
@@ -184,8 +184,6 @@ class RunConfig:
         _choice("training.class_weights", t.class_weights, ("none", "balanced", "sqrt"))
         _choice("training.lr_schedule", t.lr_schedule, LR_SCHEDULES)
         if resources:
-            from core.budget import check_resources  # late import: budget reads the registries
-
             check_resources(self)
 
     def architecture_key(self) -> str:

@@ -4,7 +4,9 @@ be read until memory runs out, and a named pipe (FIFO) would hang the reader for
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -72,3 +74,18 @@ def check_regular_file(path: str | Path, max_bytes: int) -> None:
     if info.st_size > max_bytes:
         raise UnreadableFile(f"the file is {size_text(info.st_size)}, more than the "
                              f"{size_text(max_bytes)} this reads")
+
+
+def keep_by_content(data: bytes, folder: Path, name: str, suffix: str, fallback: str) -> Path:
+    """Keep an upload under `folder`/<hash of its bytes>/<tidied name><suffix> and return the
+    path: a config (and a job in another process) names the file by it, the same bytes land in
+    the same place, and a half-written file is never seen under the final name."""
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).stem)[:60] or fallback
+    target = folder / digest / f"{stem}{suffix}"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".part")
+        tmp.write_bytes(data)
+        tmp.replace(target)
+    return target

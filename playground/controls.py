@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.config import RunConfig
 from core.data.download import DatasetUnavailable
+from core.device import describe_device
 from core.errors import ConfigError
 from playground.jobs import BUSY, new_job, queue_note, session_jobs
 from playground.live.component import DREW_BUSY
@@ -130,8 +131,6 @@ def _waiting(job) -> None:
 
 
 def describe(job) -> str:
-    from core.device import describe_device
-
     return describe_device(job.device)
 
 

@@ -6,9 +6,12 @@ nothing while a job trains."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import streamlit as st
 
+from core.data.base import TABLE
+from core.data.builtin_tables import BUILTIN_PREFIX
 from core.export import (
     Exportable,
     ExportRefused,
@@ -23,12 +26,8 @@ from playground.literal import literal
 
 def table_file_name(dataset) -> str | None:
     """Where the exported script looks for an uploaded table: its file name, beside it."""
-    from core.data.base import TABLE
-    from core.data.builtin_tables import BUILTIN_PREFIX
-
     if dataset.name != TABLE or not dataset.path or dataset.path.startswith(BUILTIN_PREFIX):
         return None
-    from pathlib import Path
 
     return Path(dataset.path).name
 

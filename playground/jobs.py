@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from core.jobs.service import make_job
 from core.jobs.settings import settings
+from core.threads import BUDGET, available_cores
 
 if TYPE_CHECKING:
     from core.config import RunConfig
@@ -105,14 +107,10 @@ def new_job(config: RunConfig, dataset=None, warm_start=None) -> Job:
     """A fresh job (not started yet) on the server's backend; raises ConfigError for an
     impossible network or one larger than the server allows.
     `warm_start`: pretrained weights to begin from (see core.train.Job)."""
-    from core.jobs.service import make_job
-
     return make_job(config, dataset, owner_timeout_s=OWNER_TIMEOUT_S, warm_start=warm_start)
 
 
 def continue_job(old: Job, config: RunConfig) -> Job:
-    from core.jobs.service import make_job
-
     config = config.copy()
     if config.training.epochs <= old.epoch:
         config.training.epochs = old.epoch + max(100, old.config.training.epochs)
@@ -121,8 +119,6 @@ def continue_job(old: Job, config: RunConfig) -> Job:
 
 def configure_threads() -> None:
     """Keep one core for the UI on small machines (see core.threads), once per process."""
-    from core.threads import BUDGET, available_cores
-
     if not getattr(configure_threads, "done", False):
         BUDGET.configure(reserve=1 if available_cores() <= 4 else 0)
         configure_threads.done = True  # type: ignore[attr-defined]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import streamlit as st
 
 from core.config import MAX_CONFIG_BYTES, RunConfig
+from core.data.base import TABLE
+from core.data.tables import browser_may_read
 from core.errors import ConfigError
+from core.share import config_to_params
 from playground.literal import literal
 from playground.state import load_config
 from playground.widgets import fits_playground
@@ -19,9 +24,6 @@ def share_panel(page: str, config: RunConfig | None) -> None:
         except Exception:  # noqa: BLE001 - older Streamlit or no browser context (tests)
             url = None
         if url:
-            from urllib.parse import urlencode
-
-            from core.share import config_to_params
 
             st.code(f"{url.split('?')[0]}?{urlencode(config_to_params(config))}",
                     language=None, wrap_lines=True)
@@ -54,8 +56,6 @@ def apply_uploaded_config(page: str, raw: bytes) -> str | None:
     problem = fits_playground(config)
     if problem:
         return f"That config cannot be used: {problem}."
-    from core.data.base import TABLE
-    from core.data.tables import browser_may_read
 
     if config.dataset.name == TABLE and not browser_may_read(config.dataset.path or ""):
         return ("That config names a CSV file that is not on this server; choose "

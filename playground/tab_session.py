@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.jobs.service import run_store
 from playground import jobs
 from playground.state import load_config
 
@@ -52,8 +53,6 @@ def _read_tab() -> str | None:
 def _on_tab() -> None:
     """The id arrived (first run of a session, or after a reload): adopt the tab's stored
     run, or remember this session's under the id."""
-    from core.jobs.service import run_store
-
     tab = _read_tab()
     if tab is None or st.session_state.get(TAB) == tab:
         return
@@ -74,8 +73,6 @@ def _on_tab() -> None:
 def attach_tab() -> None:
     """Once per run, before the page: mount the id reader (it draws nothing) and keep the
     stored entry up to date; show the note about a run that was let go, once."""
-    from core.jobs.service import run_store
-
     tab = st.session_state.get(TAB)
     # the container's key says whether the tab is known (browser tests wait for it)
     with st.container(height=1, border=False,

@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.data.builtin_tables import BUILTIN_PREFIX, BUILTIN_TABLES
+from core.data.builtin_tables import BUILTIN_PREFIX, BUILTIN_TABLES, builtin_csv
 from core.data.tables import (
     MAX_CLASSES,
     MAX_COLUMNS,
@@ -76,8 +76,6 @@ def table_panel(page: str) -> None:
     if source == UPLOAD:
         _upload(page, data)
     else:
-        from core.data.builtin_tables import builtin_csv
-
         st.download_button("Download this table (CSV)", builtin_csv(source[len(BUILTIN_PREFIX):]),
                            file_name=f"{source[len(BUILTIN_PREFIX):]}.csv", mime="text/csv",
                            icon=":material/download:", key=widget_key(page, "table.download"))

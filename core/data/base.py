@@ -1,14 +1,12 @@
-"""The Dataset record every trainer and chart reads, and the dispatcher from a DatasetConfig."""
+"""The Dataset record every trainer and chart reads, and the names of the user-data sources
+(core.data.loading dispatches a DatasetConfig to its maker)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
-
-from core.errors import ConfigError, shown
 
 TABLE = "csv"
 """dataset.name of your own table (a CSV file or a built-in one): core.data.tables."""
@@ -60,69 +58,3 @@ class Dataset:
         """Model-input images back to 0-1 for display."""
         mean, std = self.normalization
         return x if mean is None else (x * std.to(x.device) + mean.to(x.device)).clamp(0, 1)
-
-
-def validate_dataset(config) -> None:
-    from core.data.images import IMAGE_SOURCES, validate_image
-    from core.data.tables import validate_table_config
-    from core.data.toy import TOY_DATASETS, validate_toy
-
-    if not isinstance(config.name, str):
-        pass
-    elif config.name == TABLE:
-        validate_table_config(config)
-        return
-    elif config.name == FOLDERS:
-        from core.data.folders import validate_folders
-
-        validate_folders(config)
-        return
-    elif config.name in TOY_DATASETS:
-        validate_toy(config)
-        return
-    elif config.name in IMAGE_SOURCES:
-        validate_image(config)
-        return
-    raise ConfigError(f"dataset.name: unknown dataset {shown(config.name)} "
-                      f"(choose from {', '.join(_loaders())})")
-
-
-def load_dataset(config, progress=None) -> Dataset:
-    """Make or read the dataset a (validated) DatasetConfig describes.
-
-    Raises DatasetUnavailable (with where to put the file) when image data is missing offline.
-    """
-    from core.data.images import IMAGE_SOURCES, make_image_dataset
-    from core.data.tables import make_table_dataset
-    from core.data.toy import make_toy
-
-    validate_dataset(config)
-    if config.name == TABLE:
-        return make_table_dataset(config)
-    if config.name in (*IMAGE_SOURCES, FOLDERS):
-        key = json.dumps(asdict(config), sort_keys=True)
-        cached = _IMAGE_CACHE.get(key)
-        if cached is None:
-            if config.name == FOLDERS:
-                from core.data.folders import make_folder_dataset
-
-                cached = make_folder_dataset(config)
-            else:
-                cached = make_image_dataset(config, progress)
-            _IMAGE_CACHE[key] = cached
-            while len(_IMAGE_CACHE) > 2:  # MNIST as tensors is ~200 MB: keep two at most
-                _IMAGE_CACHE.pop(next(iter(_IMAGE_CACHE)))
-        return cached
-    return make_toy(config)
-
-
-_IMAGE_CACHE: dict[str, Dataset] = {}
-"""Image datasets are read-only once built, so jobs of the same data share one copy (editing
-a layer must not reload 60,000 images)."""
-
-
-def _loaders() -> list[str]:
-    from core.data.images import IMAGE_SOURCES
-    from core.data.toy import TOY_DATASETS
-
-    return [*TOY_DATASETS, TABLE, *IMAGE_SOURCES, FOLDERS]

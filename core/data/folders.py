@@ -10,18 +10,19 @@ refused as zip bombs. Each unusable file is listed with its reason and the rest 
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
-import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import numpy as np
+from PIL import Image
 
+from core.data.images import images_to_dataset, validate_image_common
 from core.errors import ConfigError
-from core.pictures.preprocess import ImageRefused
+from core.pictures.preprocess import ImageRefused, load_image
+from core.safe_files import keep_by_content
 
 MAX_ZIP_BYTES = 200_000_000
 MAX_FILES = 2_000
@@ -167,9 +168,6 @@ def _unsafe(info: zipfile.ZipInfo, max_file_bytes: int) -> str | None:
 def plain_picture(side: int, channels: int) -> Callable[[str, bytes], np.ndarray]:
     """name, bytes -> uint8 (side, side, channels): the central square, resized (Pillow's
     antialiasing), grey or RGB (transparency shown on black)."""
-    from PIL import Image
-
-    from core.pictures.preprocess import load_image
 
     def prepare(name: str, data: bytes) -> np.ndarray:
         a = load_image(data)
@@ -211,15 +209,7 @@ def picture_folders(path: str, side: int, channels: int) -> ClassFolders:
 
 def save_zip_upload(name: str, data: bytes, folder: Path) -> Path:
     """Keep an uploaded zip under `folder`, named by its content (a config names it by path)."""
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).stem)[:60] or "pictures"
-    target = folder / digest / f"{stem}.zip"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".part")
-        tmp.write_bytes(data)
-        tmp.replace(target)
-    return target
+    return keep_by_content(data, folder, name, ".zip", "pictures")
 
 
 # ----- the dataset (name "folders") ---------------------------------------------------------
@@ -227,8 +217,6 @@ DEFAULT_SIDE = 32
 
 
 def validate_folders(config) -> None:
-    from core.data.images import validate_image_common
-
     if not isinstance(config.path, str) or not config.path.strip():
         raise ConfigError("dataset.path: upload a zip of class folders (or name one)")
     if config.channels not in (1, 3) or isinstance(config.channels, bool):
@@ -241,8 +229,6 @@ def validate_folders(config) -> None:
 
 
 def make_folder_dataset(config):
-    from core.data.images import images_to_dataset
-
     side = config.image_size or DEFAULT_SIDE
     found = picture_folders(config.path, side, config.channels)
     return images_to_dataset(config, found.images, found.labels, None, None,

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from core.data.augment import Augmenter
 from core.data.base import Dataset
 from core.data.download import DatasetUnavailable, Progress, RemoteFile, fetch, find_local
 from core.errors import ConfigError, shown
@@ -115,7 +116,7 @@ def _galaxy10_loader(remote: RemoteFile):
     def load(progress: Progress | None):
         path = fetch(remote, progress)
         try:
-            import h5py
+            import h5py  # heavy: only the Galaxy10 files need it
 
             with h5py.File(path, "r") as f:
                 images, labels = np.asarray(f["images"]), np.asarray(f["ans"])
@@ -126,7 +127,7 @@ def _galaxy10_loader(remote: RemoteFile):
 
 
 def _load_digits(progress: Progress | None):
-    from sklearn.datasets import load_digits
+    from sklearn.datasets import load_digits  # heavy: only the 8×8 digits need it
 
     digits = load_digits()
     images = np.round(digits.images * (255 / 16)).astype(np.uint8)[..., None]
@@ -335,7 +336,5 @@ def images_to_dataset(config, x_train: np.ndarray, y_train: np.ndarray,
         normalization=(mean, std),
     )
     if config.augment:
-        from core.data.augment import Augmenter
-
         dataset.augment = Augmenter(config.augment, normalization=(mean, std))
     return dataset

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import csv
 import functools
-import hashlib
 import io
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +23,9 @@ import torch
 
 from core.data.base import Dataset
 from core.data.builtin_tables import BUILTIN_PREFIX, BUILTIN_TABLES, builtin_csv
+from core.data.download import cache_dir
 from core.errors import ConfigError
+from core.safe_files import keep_by_content
 
 MAX_FILE_BYTES = 20_000_000
 MAX_ROWS = 20_000
@@ -388,8 +388,6 @@ class _Plane:
 
 # ----- uploads (the browser) ------------------------------------------------------------------
 def uploads_dir() -> Path:
-    from core.data.download import cache_dir
-
     return cache_dir() / "uploads"
 
 
@@ -397,17 +395,7 @@ def save_upload(name: str, data: bytes) -> Path:
     """Keep an uploaded CSV under the cache (named by its content), so a config — and a job in
     another process — can name it by path. Refuses a bad file before writing it."""
     read_table_bytes(data)
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name)[:80] or "table.csv"
-    if not stem.lower().endswith(".csv"):
-        stem += ".csv"
-    target = uploads_dir() / digest / stem
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".part")
-        tmp.write_bytes(data)
-        tmp.replace(target)
-    return target
+    return keep_by_content(data, uploads_dir(), name, ".csv", "table")
 
 
 def browser_may_read(path: str) -> bool:

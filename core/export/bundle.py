@@ -16,6 +16,7 @@ import torch
 from core.config import RunConfig
 from core.data.base import Dataset
 from core.losses import Head
+from core.models.assets import normalization_extra
 from core.models.model_io import save_model, shape_only_dataset
 
 
@@ -42,8 +43,6 @@ class Exportable:
 
 def from_job(job, name: str) -> Exportable:
     """A job's current weights (a CPU copy taken between two steps) and what it trained on."""
-    from core.cli import _normalization  # the CLI's one rule for what a model file records
-
     last = dict(job.history[-1]) if job.history else {}
     metrics = {k: v for k, v in last.items()
                if k not in ("lr", "elapsed_s") and isinstance(v, int | float)}
@@ -51,7 +50,7 @@ def from_job(job, name: str) -> Exportable:
         name=name, model=job.clone_model().eval(), head=job.head,
         config=job.config.copy(), input_shape=tuple(job.dataset.input_shape),
         class_names=list(job.dataset.class_names), task=job.dataset.task, metrics=metrics,
-        extra={"outcome": job.outcome, "epoch": job.epoch, **_normalization(job.dataset)},
+        extra={"outcome": job.outcome, "epoch": job.epoch, **normalization_extra(job.dataset)},
         warm_started=bool(job.warm_started))
 
 

@@ -150,14 +150,6 @@ def _data_section(config: RunConfig, data_path: str | None) -> str:
     return "".join(code)
 
 
-def _replaced(text: str, old: str, new: str) -> str:
-    """`text` with its one `old` replaced: a copied function that changes shape fails loudly
-    here (and in the tests), not in a student's script."""
-    if text.count(old) != 1:
-        raise ExportRefused(f"cannot write the picture reader: {old.strip()!r} has changed")
-    return text.replace(old, new)
-
-
 def _folders_section(default: str | None) -> str:
     """The playground's own zip reader and picture preparation (core.data.folders and
     core.pictures.preprocess.load_image), with their project imports swapped for local stand-ins."""
@@ -165,10 +157,8 @@ def _folders_section(default: str | None) -> str:
         "MAX_ZIP_BYTES", "MAX_FILES", "MAX_FILE_BYTES", "MAX_TOTAL_BYTES", "MAX_RATIO",
         "MIN_PER_CLASS", "IMAGE_SUFFIXES", "PLAIN_SUFFIXES", "DEFAULT_SIDE"))
     loader = _source(preprocess.load_image)  # its names: the prelude's stand-ins
-    helpers = [f for f in (getattr(preprocess, n, None) for n in ("image_array", "_check_size"))
-               if f is not None]  # what load_image calls (image_array: where it exists)
-    picture = _replaced(_source(folders.plain_picture),
-                        "    from core.pictures.preprocess import load_image\n", "")
+    helpers = [preprocess.image_array, preprocess._check_size]  # what load_image calls
+    picture = _source(folders.plain_picture)
     return "".join([
         "\n\n", _FOLDERS_PRELUDE.format(
             constants=constants, max_pixels=preprocess.MAX_PIXELS,

@@ -6,6 +6,7 @@ pixels that drove it. No Streamlit here.
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,14 +14,21 @@ from typing import Any
 
 import numpy as np
 import torch
+from PIL import Image
 from torch import nn
 
-from core.data.images import IMAGE_SOURCES
+from core.config import DatasetConfig
+from core.data import load_dataset
+from core.data.images import IMAGE_SOURCES, central_crop
 from core.errors import ConfigError
 from core.galaxies.galaxy_prep import PreparedGalaxy, prepare_galaxy
 from core.galaxies.sky_files import choose_planes, read_sky_file
+from core.inspection import grad_cam
 from core.losses import Head
+from core.models import novelty
 from core.models.assets import model_path, normalization_of
+from core.models.model_io import load_model
+from core.models.novelty import feature_reason, penultimate
 from core.pictures.preprocess import ImageRefused
 
 DEFAULT_MODEL = "galaxy_cnn"
@@ -182,8 +190,6 @@ class GalaxyModel:
                ) -> torch.Tensor:
         """Framed pictures (frame, frame, 3) 0-1, one or a stack, → the model's batch: central
         crop, resize, standardise, exactly as core.data.images made the training set."""
-        from core.data.images import central_crop
-
         a = np.asarray(framed, dtype=np.float32)
         a = a[None] if a.ndim == 3 else a
         if a.shape[1] != self.frame or a.shape[2] != self.frame:
@@ -231,8 +237,6 @@ class GalaxyModel:
                 frames: np.ndarray | None = None) -> Prediction:
         """The prediction for `framed`; with `frames` (the same galaxy framed tighter and
         wider, see core.galaxies.galaxy_prep.AUTO_SCALES) the probabilities are their average."""
-        from core.inspection import grad_cam
-
         p = self.probabilities(framed) if frames is None else self.probabilities(frames).mean(0)
         unfamiliar = self.unfamiliar(framed)
         cam = None
@@ -245,8 +249,6 @@ class GalaxyModel:
     @torch.no_grad()
     def unfamiliar(self, framed: np.ndarray) -> str | None:
         """Why one framed picture's features are far from the training galaxies, or None."""
-        from core.models.novelty import feature_reason, penultimate
-
         if self.density is None:
             return None
         was = self.model.training
@@ -289,9 +291,6 @@ def galaxy_model_from(model: nn.Module, head: Head, config, input_shape: Sequenc
 
 def load_galaxy_model(name: str = DEFAULT_MODEL) -> GalaxyModel:
     """A shipped model by name, or a .safetensors path; ModelMissing / ConfigError otherwise."""
-    from core.models import novelty
-    from core.models.model_io import load_model
-
     path = model_path(name)
     built, meta = load_model(path)
     model = galaxy_model_from(built.model, built.head, meta["config"], meta["input_shape"],
@@ -363,9 +362,6 @@ def predictions_csv(results: Sequence[GalaxyResult]) -> str:
     """One row per file: file, class, confidence, unsure (yes/no: below the model's threshold),
     runner-up, a probability column per class, a warning when the picture looks unlike the
     training galaxies, error."""
-    import csv
-    import io
-
     names: list[str] = []
     for r in results:
         for n in (r.prediction.class_names if r.prediction else []):
@@ -394,10 +390,6 @@ def example_galaxies(dataset, per_class: int = 2, seed: int | None = None
     data set (`dataset`: its DatasetConfig), as (file name, PNG bytes, true class), so the
     examples go through exactly the path of an upload. DatasetUnavailable when the data set is
     not on this machine."""
-    from PIL import Image
-
-    from core.config import DatasetConfig
-    from core.data import load_dataset
 
     plain = DatasetConfig(name=dataset.name, task=dataset.task, seed=dataset.seed,
                           val_fraction=dataset.val_fraction,

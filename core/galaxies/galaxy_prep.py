@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 
 from core.galaxies.sky_files import SkyImage
 from core.pictures.preprocess import ImageRefused
@@ -98,7 +99,7 @@ def stretch(data: np.ndarray, method: str = "asinh", low: float = 10.0,
             high: float = 99.8) -> np.ndarray:
     """Raw values → 0-1: clip to the [low, high] percentiles, then the named stretch. Colour
     images are clipped per channel (bands from different filters differ in level)."""
-    from astropy.visualization import (
+    from astropy.visualization import (  # heavy: only FITS and 16-bit pictures need it
         AsinhStretch,
         AsymmetricPercentileInterval,
         LinearStretch,
@@ -159,7 +160,7 @@ def find_galaxy(image: np.ndarray) -> Extent:
     """The central object's centre (light-weighted, within its half-light radius) and its 50 % /
     90 % Petrosian light radii, in pixels of `image`; `found` is False when nothing stands out
     of the sky (no blob peaks PEAK_SIGMA above it)."""
-    from scipy import ndimage
+    from scipy import ndimage  # heavy: only galaxy framing needs it
 
     grey = luminance(np.asarray(image, dtype=np.float32))
     h, w = grey.shape
@@ -257,7 +258,7 @@ def _sky_level(smooth: np.ndarray) -> tuple[float, float]:
     """Median and robust sigma of the sky (on the smoothed image): clipped of bright pixels,
     then measured again away from everything that stands out (with a margin), so that a galaxy
     filling much of the frame does not raise the level with its faint outskirts."""
-    from scipy import ndimage
+    from scipy import ndimage  # heavy: only galaxy framing needs it
 
     step = (max(1, smooth.shape[0] // 128), max(1, smooth.shape[1] // 128))
     values = smooth[::step[0], ::step[1]].ravel()
@@ -348,8 +349,6 @@ def crop_square(image: np.ndarray, box: tuple[float, float, float],
 
 def resize_image(image: np.ndarray, size: int) -> np.ndarray:
     """(H, W, C) 0-1 → (size, size, C), anti-aliased like the training set's resize."""
-    import torch
-
     x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).permute(2, 0, 1)[None]
     if x.shape[-1] != size or x.shape[-2] != size:
         x = torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear",

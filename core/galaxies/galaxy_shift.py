@@ -40,7 +40,11 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from PIL import Image
 from torch.nn import functional as F
+
+from core.config import DatasetConfig
+from core.data import load_dataset
 
 SDSS_BETA = 8.0
 """Softening of the SDSS colour images' asinh stretch as the page undoes it
@@ -117,8 +121,6 @@ def linear_stretch(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def jpeg_reframed(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    from PIL import Image
-
     n, side = len(x), x.shape[1]
     angle = torch.from_numpy(rng.uniform(0, 2 * np.pi, n)).float()
     zoom = torch.from_numpy(1 / rng.uniform(0.85, 1.15, n)).float()
@@ -160,9 +162,6 @@ def survey_shift_set(images: np.ndarray, seed: int = SEED) -> dict[str, np.ndarr
 def test_frames(dataset) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The held-out test split of a galaxy model's data set (`dataset`: its DatasetConfig) as
     full frames (N, H, W, 3) 0-1, before the model's crop, with labels and class names."""
-    from core.config import DatasetConfig
-    from core.data import load_dataset
-
     plain = DatasetConfig(name=dataset.name, task=dataset.task, seed=dataset.seed,
                           subset=dataset.subset, val_fraction=dataset.val_fraction,
                           test_fraction=dataset.test_fraction)
@@ -173,9 +172,6 @@ def test_frames(dataset) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
 def val_frames(dataset) -> tuple[np.ndarray, np.ndarray]:
     """The validation split as full frames (for calibration: never the test split)."""
-    from core.config import DatasetConfig
-    from core.data import load_dataset
-
     plain = DatasetConfig(name=dataset.name, task=dataset.task, seed=dataset.seed,
                           subset=dataset.subset, val_fraction=dataset.val_fraction,
                           test_fraction=dataset.test_fraction)

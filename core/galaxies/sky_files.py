@@ -19,6 +19,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from PIL import Image
 
 from core.pictures.preprocess import ImageRefused, load_image
 
@@ -72,8 +73,6 @@ def read_sky_file(name: str, data: bytes) -> SkyImage:
 
 # ----- photos: JPEG, PNG, TIFF, GIF, ... -------------------------------------------------------
 def read_picture(data: bytes) -> SkyImage:
-    from PIL import Image
-
     header = _header(data)
     if header is None:
         if data[:5] == b"%PDF-":
@@ -127,8 +126,6 @@ def _header(data: bytes) -> tuple[str, int, int] | None:
     """(format, width, height) from the file's header, the way `PIL.Image.open` finds them
     but without its decompression-bomb check, so that an oversized image is refused with its
     size; nothing is decoded. None when no format recognises the file."""
-    from PIL import Image
-
     Image.init()
     prefix = data[:16]
     for format_id in Image.ID:
@@ -152,7 +149,7 @@ def _header(data: bytes) -> tuple[str, int, int] | None:
 def read_fits(data: bytes) -> SkyImage:
     """The primary HDU when it holds an image, else the first image extension; length-1 axes
     dropped; 2-D images and 3-D cubes accepted; NaN / inf pixels set to the median."""
-    from astropy.io import fits
+    from astropy.io import fits  # heavy: only FITS files need it
 
     stream = io.BytesIO(data)
     if data[:2] == GZIP_MAGIC:  # .fits.gz: read as a stream, so sizes are still checked first

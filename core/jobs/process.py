@@ -18,9 +18,12 @@ import pickle
 import sys
 import threading
 import time
+from multiprocessing import forkserver
 from typing import Any
 
 import torch
+
+from core.jobs.host import JobHost
 
 TICK_S = 0.05
 """How often a worker forwards new events and looks for commands (20 update batches/s)."""
@@ -53,8 +56,6 @@ def tensor_views(frame: torch.Tensor, like: list[torch.Tensor]) -> list[torch.Te
 def worker_main(conn, lock, control: torch.Tensor, frame: torch.Tensor) -> None:
     """The worker process: build the job from the first message, then serve it until it ends.
     control = [frames requested, frames served, epoch, step] (shared int64)."""
-    from core.jobs.host import JobHost
-
     try:
         spec = conn.recv()
     except (EOFError, OSError):
@@ -217,8 +218,6 @@ def warm_up() -> None:
     presses Train."""
     ctx = _context()
     if ctx.get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
         with _context_lock:
             forkserver.ensure_running()
 

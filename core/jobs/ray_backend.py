@@ -18,6 +18,9 @@ from typing import Any
 
 import torch
 
+import core
+from core.jobs.host import JobHost
+
 POLL_S = 0.1
 _init_lock = threading.Lock()
 
@@ -26,8 +29,6 @@ class JobActor:
     """Runs inside the Ray worker: a JobHost plus a mailbox of messages for the server."""
 
     def __init__(self, spec: dict[str, Any]):
-        from core.jobs.host import JobHost
-
         self.host = JobHost(spec)
         self.ended = False
 
@@ -51,12 +52,11 @@ class JobActor:
 
 def ensure_ray(address: str | None = None, **init_kwargs: Any) -> None:
     """Connect once per process: to `address` (a cluster), or start a local Ray."""
-    import ray
+    import ray  # optional (requirements-ray.txt): only the Ray backend needs it
 
     with _init_lock:
         if ray.is_initialized():
             return
-        import core
 
         ray.init(address=address, include_dashboard=False, log_to_driver=False,
                  runtime_env={"py_modules": [str(Path(core.__file__).parent)]},
@@ -65,7 +65,7 @@ def ensure_ray(address: str | None = None, **init_kwargs: Any) -> None:
 
 class RayChannel:
     def __init__(self, spec: dict[str, Any], like: list[torch.Tensor]):
-        import ray
+        import ray  # optional (requirements-ray.txt): only the Ray backend needs it
 
         self._ray = ray
         gpus = 1 if spec["config"].training.device == "cuda" else 0

@@ -7,9 +7,13 @@ import threading
 from typing import Any
 
 from core.jobs.admission import Admission
+from core.jobs.process import ProcessBackend, warm_up
+from core.jobs.ray_backend import RayBackend
+from core.jobs.remote import RemoteJob
 from core.jobs.runs import RunStore
 from core.jobs.settings import Settings, settings
 from core.threads import available_cores
+from core.train import Job
 
 _lock = threading.Lock()
 _made: dict[str, Any] = {}
@@ -27,10 +31,7 @@ def backend(s: Settings | None = None):
 
     def make():
         if s.backend == "ray":
-            from core.jobs.ray_backend import RayBackend
-
             return RayBackend(s.ray_address)
-        from core.jobs.process import ProcessBackend, warm_up
 
         threading.Thread(target=warm_up, daemon=True, name="playground-forkserver").start()
         return ProcessBackend()
@@ -56,15 +57,12 @@ def make_job(config, dataset=None, *, owner_timeout_s: float | None = None,
              warm_start=None, continue_from=None):
     """A new job (not started) on the configured backend; `continue_from` a job of either
     kind. Raises ConfigError for an impossible network or one over the size cap."""
-    from core.train import Job
-
     s = settings()
     if s.backend == "thread":
         if continue_from is not None and not isinstance(continue_from, Job):
             continue_from = continue_from.handover()
         return Job(config, dataset, owner_timeout_s=owner_timeout_s, warm_start=warm_start,
                    continue_from=continue_from)
-    from core.jobs.remote import RemoteJob
 
     return RemoteJob(config, dataset, backend=backend(s), admission=admission(s),
                      owner_timeout_s=owner_timeout_s, warm_start=warm_start,

@@ -30,6 +30,7 @@ from core.config import RunConfig
 from core.data import Dataset
 from core.errors import ConfigError
 from core.optimizers import make_optimizer
+from core.train import Job
 
 Progress = Callable[[int, int], None]
 """progress(done, total), called as work completes."""
@@ -128,8 +129,6 @@ def lr_range_test(config: RunConfig, dataset: Dataset | None = None, *, start_lr
     every step from `start_lr` to `end_lr`. L1/L2 penalties are part of the optimised loss
     (as in training); the recorded loss is the data loss, as the training curves show it.
     """
-    from core.train import Job  # late: train imports build, data, …
-
     _check_sweep(start_lr, end_lr, steps, beta, explode)
     job = Job(config, dataset)  # never started: only its fresh model, data and loss are used
     model, head, criterion = job.model, job.head, job.criterion
@@ -209,8 +208,6 @@ def side_by_side(config: RunConfig, lrs: Sequence[float], dataset: Dataset | Non
                  **job_kwargs: Any) -> list:
     """One Job per learning rate (threads not started): the same data, the same initial
     weights and the same seed (so the same batches), only `training.lr` differs."""
-    from core.train import Job
-
     if not lrs:
         raise ConfigError("give at least one learning rate")
     jobs: list[Job] = []

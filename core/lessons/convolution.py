@@ -16,6 +16,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from core.data.download import find_local
+from core.inspection import first_conv_filters
+from core.models.model_io import load_model
 
 PRESET_KERNELS: dict[str, np.ndarray] = {
     "vertical edges (Sobel)": np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float32),
@@ -142,7 +144,7 @@ def sample_pictures(count: int = 6) -> tuple[Picture, ...]:
     if zoo is not None:
         pictures += _galaxies(zoo, count)
     if not pictures:
-        from sklearn.datasets import load_digits
+        from sklearn.datasets import load_digits  # heavy: only without MNIST at hand
 
         digits = load_digits()
         pictures += [Picture(f"scikit-learn digit {int(t)} (8×8)", img / 16.0)
@@ -170,9 +172,6 @@ def _galaxies(path: Path, count: int) -> list[Picture]:
 
 def learned_kernels(model_path: str | Path) -> list[np.ndarray]:
     """The first convolution's kernels of a saved model (first input channel each)."""
-    from core.inspection import first_conv_filters
-    from core.models.model_io import load_model
-
     built, _meta = load_model(model_path)
     weights = first_conv_filters(built.model)
     return [] if weights is None else [w[0] for w in weights]

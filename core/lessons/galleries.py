@@ -12,6 +12,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from core.activations import ACTIVATIONS
+from core.build import build_model
+from core.config import RunConfig
+from core.data import load_dataset
+from core.optimizers import make_optimizer
 
 GALLERY_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "softplus",
                        "gaussian", "maxout")
@@ -169,11 +173,6 @@ def train_relu_net(lr: float, epochs: int = 20, width: int = 8, depth: int = 4,
                    seed: int = 0) -> tuple[nn.Module, torch.Tensor]:
     """A small ReLU network trained in-process on the circle with plain SGD; returns it and
     its training inputs, for counting dead units when the session has no Playground run."""
-    from core.build import build_model
-    from core.config import RunConfig
-    from core.data import load_dataset
-    from core.optimizers import make_optimizer
-
     config = RunConfig.from_dict({
         "dataset": {"name": "circle", "noise": 0.1, "seed": seed},
         "network": {"layers": [{"type": "dense", "units": width, "activation": "relu"}] * depth,

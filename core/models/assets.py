@@ -41,6 +41,15 @@ def model_path(name: str) -> Path:
     return path
 
 
+def normalization_extra(dataset: Any) -> dict[str, Any]:
+    """Per-channel mean/std of a standardised dataset, for a saved model's metadata (`extra`),
+    so new images can be prepared alike; `normalization_of` reads it back."""
+    mean, std = dataset.normalization
+    if mean is None:
+        return {}
+    return {"normalization": {"mean": mean.flatten().tolist(), "std": std.flatten().tolist()}}
+
+
 def normalization_of(meta: dict[str, Any]) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The (mean, std) a saved model was trained with, when its data set was standardised."""
     norm = meta.get("extra", {}).get("normalization")

@@ -4,15 +4,15 @@ bytes, and pickles or PyTorch .pt/.pth files are recognised by their first bytes
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 import struct
 from pathlib import Path
 from typing import Any
 
 from core.build import BuiltModel
 from core.errors import ConfigError
+from core.models.model_io import load_model
+from core.safe_files import keep_by_content
 
 MAX_MODEL_BYTES = 200_000_000
 """Ten times the playground's largest network (20 million float32 parameters = 80 MB)."""
@@ -53,21 +53,11 @@ def check_model_bytes(data: bytes) -> None:
 def save_uploaded_model(name: str, data: bytes, folder: Path) -> Path:
     """Check, then keep the upload under `folder` (named by its content) and return its path."""
     check_model_bytes(data)
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).stem)[:60] or "model"
-    target = folder / digest / f"{stem}.safetensors"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".part")
-        tmp.write_bytes(data)
-        tmp.replace(target)
-    return target
+    return keep_by_content(data, folder, name, ".safetensors", "model")
 
 
 def load_uploaded_model(path: Path) -> tuple[BuiltModel, dict[str, Any]]:
     """Rebuild and load a checked upload; wrong shapes or a bad config become ModelRefused."""
-    from core.models.model_io import load_model
-
     try:
         return load_model(path)
     except ConfigError as exc:

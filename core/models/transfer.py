@@ -21,11 +21,15 @@ import torch
 from torch import nn
 
 from core.config import RunConfig
-from core.data import folders
+from core.data import folders, load_dataset
+from core.data.augment import Augmenter
 from core.data.base import Dataset
 from core.data.folders import MAX_FILE_BYTES, ClassFolders, FoldersRefused
+from core.data.images import stratified_split
 from core.errors import ConfigError
 from core.galaxies.galaxy import GalaxyModel, PrepOptions, prepare_bytes
+from core.models.assets import normalization_of
+from core.models.model_io import load_model
 
 FREEZE = {"convolutions": "the convolutional layers (retrain the dense head)",
           "all_hidden": "every hidden layer (retrain the output layer only)",
@@ -87,9 +91,6 @@ def transfer_dataset(folders: ClassFolders, base: GalaxyModel, *, val_fraction: 
                      seed: int = 0, augment: dict[str, float] | None = None) -> Dataset:
     """The pictures as the base model's inputs (its crop, size and standardisation), split
     stratified into training and validation (which also serves as the test split)."""
-    from core.data.augment import Augmenter
-    from core.data.images import stratified_split
-
     x = base.tensor(folders.images)
     y = torch.from_numpy(folders.labels)
     rng = np.random.default_rng(seed)
@@ -150,9 +151,6 @@ class Pretrained:
 def load_pretrained(path: str | Path) -> Pretrained:
     """A model file this playground saved, checked to be a classifier of square grey or colour
     pictures; ConfigError (a plain sentence) for anything else."""
-    from core.models.assets import normalization_of
-    from core.models.model_io import load_model
-
     path = Path(path)
     try:
         built, meta = load_model(path)
@@ -194,9 +192,6 @@ def finetune_dataset(config: RunConfig, base: Pretrained) -> Dataset:
     """The pictures of `config` (from finetune_config) split as "Your pictures" always are,
     standardised with the base's statistics rather than their own: the frozen layers expect
     the numbers they were trained on."""
-    from core.data import load_dataset
-    from core.data.augment import Augmenter
-
     plain = dataclasses.replace(config.dataset, normalization="unit", augment={})
     data = load_dataset(plain)  # shared, read-only: standardised copies below
     if base.mean is None:

@@ -26,6 +26,8 @@ class CanvasResult(Protocol):
 
 def canvas(*, stroke_width: int, key: str, size: int = SIZE_PX) -> CanvasResult | Any:
     """A size × size free-drawing canvas; `.image_data` is the drawing as RGBA (or None)."""
+    # imported on first use: the package declares its component when imported, which
+    # Streamlit refuses outside a running page (test collection, the CLI)
     from streamlit_drawable_canvas import st_canvas
 
     return st_canvas(

@@ -7,8 +7,22 @@ from typing import Any
 
 import streamlit as st
 
+from core.errors import ConfigError
+from core.models.transfer import (
+    FREEZE,
+    TransferRefused,
+    read_class_zip,
+    transfer_config,
+    transfer_dataset,
+    warm_weights,
+)
+from playground.charts import image_charts as ic
+from playground.controls import control_bar, outcome_message
+from playground.export_panel import export_job_panel
 from playground.galaxies import galaxy_views as gv
+from playground.jobs import new_job, session_jobs
 from playground.literal import literal
+from playground.live.image_view import live_view
 from playground.model_catalogue import pretty_name
 
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
@@ -21,8 +35,6 @@ def _key(page: str, name: str) -> str:
 def read_zip(page: str, data: bytes, base, options) -> Any:
     """core.models.transfer.read_class_zip, remembered for the last zip; a str when it is
     refused."""
-    from core.models.transfer import TransferRefused, read_class_zip
-
     stamp = (gv.digest(data), base.frame, repr(options))
     cached = st.session_state.get(_key(page, "zip"))
     if cached is not None and cached[0] == stamp:
@@ -38,15 +50,6 @@ def read_zip(page: str, data: bytes, base, options) -> Any:
 
 def start_job(page: str, recipe: dict[str, Any]) -> str | None:
     """(Re)create the fine-tuning job from its recipe; an error message or None."""
-    from core.errors import ConfigError
-    from core.models.transfer import (
-        TransferRefused,
-        transfer_config,
-        transfer_dataset,
-        warm_weights,
-    )
-    from playground.jobs import new_job, session_jobs
-
     base = recipe["base"]
     try:
         config = transfer_config(base.config, recipe["freeze"], epochs=recipe["epochs"],
@@ -67,13 +70,6 @@ def _reset(page: str) -> None:
 
 
 def tune_panel(page: str, model, chosen: str, options) -> None:
-    from core.models.transfer import FREEZE
-    from playground.charts import image_charts as ic
-    from playground.controls import control_bar, outcome_message
-    from playground.export_panel import export_job_panel
-    from playground.jobs import session_jobs
-    from playground.live.image_view import live_view
-
     recipe = st.session_state.get(_key(page, "recipe"))
     base = recipe["base"] if chosen == "tuned" and recipe else model
     st.markdown(

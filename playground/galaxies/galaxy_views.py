@@ -11,7 +11,26 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from core.config import DatasetConfig
+from core.data.download import DatasetUnavailable
+from core.errors import ConfigError
+from core.galaxies.galaxy import (
+    check_galaxy_model,
+    classify_bytes,
+    example_galaxies,
+    galaxy_model_from,
+    is_galaxy_source,
+    load_galaxy_model,
+    predictions_csv,
+)
+from core.galaxies.galaxy_eval import unreliable_classes
+from core.galaxies.sky_files import reduce_to
+from core.losses import make_head
+from core.models.model_io import read_metadata
 from playground import model_catalogue as catalogue
+from playground.charts import image_charts as ic
+from playground.charts.image_charts import png_uri
+from playground.digits.draw_views import heat_overlay
 from playground.literal import literal
 
 SESSION_JOB = "images"
@@ -31,11 +50,6 @@ Choice = catalogue.Choice
 # ----- which models -----------------------------------------------------------------------------
 @st.cache_data(show_spinner=False, max_entries=4)
 def _shipped(folder: str, stamp: tuple) -> list[Choice]:
-    from core.errors import ConfigError
-    from core.galaxies.galaxy import check_galaxy_model, is_galaxy_source
-    from core.losses import make_head
-    from core.models.model_io import read_metadata
-
     choices = []
     for entry in catalogue.shipped_models(Path(folder)):
         try:
@@ -63,8 +77,6 @@ def shipped_choices() -> list[Choice]:
 
 def session_galaxy_job(jobs) -> Any | None:
     """The Images page's job when it has trained (at least an epoch of) a galaxy model."""
-    from core.galaxies.galaxy import is_galaxy_source
-
     job = jobs.get(SESSION_JOB)
     config = getattr(job, "config", None)
     if job is None or config is None or not is_galaxy_source(config.dataset.name):
@@ -77,15 +89,11 @@ def session_galaxy_job(jobs) -> Any | None:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def load_shipped(path: str, mtime: float):
-    from core.galaxies.galaxy import load_galaxy_model
-
     return load_galaxy_model(path)
 
 
 def model_from_job(job, name: str):
     """A CPU copy of a training job's current network, as a GalaxyModel."""
-    from core.galaxies.galaxy import galaxy_model_from
-
     last = dict(job.history[-1]) if job.history else {}
     return galaxy_model_from(job.clone_model(), job.head, job.config, job.dataset.input_shape,
                              job.dataset.class_names, job.dataset.normalization, name=name,
@@ -104,8 +112,6 @@ def result_cache() -> OrderedDict:
 def classify_cached(name: str, data: bytes, model, model_key: str, options) -> Any:
     """core.galaxies.galaxy.classify_bytes, remembered per (model, options, file contents); the kept
     preview is shrunk so that memory stays bounded whatever was uploaded."""
-    from core.galaxies.galaxy import classify_bytes
-
     cache = result_cache()
     key = (model_key, repr(options), name, digest(data))
     if key in cache:
@@ -127,8 +133,6 @@ def slim(result):
     h, w = prepared.display.shape[:2]
     factor = -(-max(h, w) // PREVIEW_SIDE)
     if factor > 1:
-        from core.galaxies.sky_files import reduce_to
-
         prepared.display = reduce_to(prepared.display, PREVIEW_SIDE, [])
         scale_y = prepared.display.shape[0] / h
         scale_x = prepared.display.shape[1] / w
@@ -201,8 +205,6 @@ def brighten(image: np.ndarray, percentile: float = 99.5) -> np.ndarray:
 
 def cam_overlay(view: np.ndarray, cam: np.ndarray | None) -> np.ndarray:
     """The network's view (brightened, grey) with Grad-CAM's heat in red → yellow on top."""
-    from playground.digits.draw_views import heat_overlay
-
     grey = brighten(view).mean(axis=-1)
     if cam is not None:  # its range, not its maximum: an even map must not wash out the view
         low, high = float(np.min(cam)), float(np.max(cam))
@@ -218,8 +220,6 @@ def enlarge(image: np.ndarray, side: int = 240) -> np.ndarray:
 
 def thumbnail_uri(image: np.ndarray, side: int = 64) -> str:
     """A PNG data URI of a small copy (for the table's picture column)."""
-    from playground.charts.image_charts import png_uri
-
     a = np.asarray(image, dtype=np.float32)
     factor = max(1, -(-max(a.shape[:2]) // side))
     if factor > 1:
@@ -323,8 +323,6 @@ def unreliable_notes(model) -> dict[str, str]:
     """Class → a plain sentence on why its calls cannot be trusted (core.galaxies.galaxy_eval's
     rule),
     from the model's test and survey-shift confusion matrices."""
-    from core.galaxies.galaxy_eval import unreliable_classes
-
     metrics = model.metrics or {}
     test, shift = metrics.get("test_confusion"), metrics.get("shift_confusion")
     if test is None:
@@ -349,10 +347,6 @@ def unreliable_notes(model) -> dict[str, str]:
 def add_examples(model, per_class: int = 1) -> str | None:
     """Put one random held-out test galaxy of each class among the files; a message when the
     data set is not on this machine."""
-    from core.config import DatasetConfig
-    from core.data.download import DatasetUnavailable
-    from core.galaxies.galaxy import example_galaxies
-
     source = model.config.dataset if model.config is not None else DatasetConfig(
         name="galaxy_zoo", task="morphology")
     seed = int(np.random.default_rng().integers(1 << 31))
@@ -368,8 +362,6 @@ def add_examples(model, per_class: int = 1) -> str | None:
 
 def results_table(results, truth: dict[str, str]) -> None:
     """All files in one table (the network's view, top class, confidence), and the CSV."""
-    from core.galaxies.galaxy import predictions_csv
-
     rows = result_rows(results)
     if truth:  # beside the network's call, where a wide note cannot push it out of view
         rows = [{**{k: v for k, v in row.items() if k != "note"},
@@ -387,8 +379,6 @@ def results_table(results, truth: dict[str, str]) -> None:
 
 def detail_view(result, model, true_class: str | None = None) -> None:
     """One file: the framed picture, the network's input, Grad-CAM, and the verdict."""
-    from playground.charts import image_charts as ic
-
     p, prepared = result.prediction, result.prepared
     left, middle, right = st.columns([1.25, 1, 1.3], gap="medium")
     with left:

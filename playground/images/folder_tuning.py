@@ -10,8 +10,9 @@ from the pretrained weights.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from core.config import RunConfig
 from core.data.base import FOLDERS
 from core.errors import ConfigError
 from core.models.transfer import (
+    FREEZE,
     Pretrained,
     finetune_config,
     finetune_dataset,
@@ -28,7 +30,9 @@ from core.models.transfer import (
     load_pretrained,
     warm_weights,
 )
+from playground.jobs import new_job, session_jobs
 from playground.literal import literal
+from playground.model_catalogue import shipped_models
 from playground.state import canonical, keyed_widget, load_config, widget_key
 
 SCRATCH = "scratch"
@@ -59,8 +63,6 @@ def _choice(page: str) -> dict[str, Any]:
 
 def _shipped() -> dict[str, tuple[str, Path]]:
     """key → (label, file) of the models in the catalogue that have a file."""
-    from playground.model_catalogue import shipped_models
-
     return {e.key: (e.label, e.path) for e in shipped_models() if e.path is not None}
 
 
@@ -100,8 +102,6 @@ def chosen(page: str) -> FineTune | str | None:
 def start_from_panel(page: str) -> FineTune | str | None:
     """The sidebar's "Start from" radio, the frozen-layers choice and how the pictures will be
     read; returns `chosen(page)`."""
-    from core.models.transfer import FREEZE
-
     choice = _choice(page)
     models = _shipped()
     options = [SCRATCH, *models]
@@ -143,9 +143,6 @@ def tuned_run(tune: FineTune | str | None, own: RunConfig | None, problem: str |
 
 
 def _dataset_key(config: RunConfig, tune: FineTune) -> str:
-    import json
-    from dataclasses import asdict
-
     return json.dumps([asdict(config.dataset), tune.key, tune.base.side, tune.base.channels,
                        None if tune.base.mean is None else tune.base.mean.tolist()],
                       sort_keys=True)
@@ -173,8 +170,6 @@ def reset(page: str, tune: FineTune | str | None, config: RunConfig | None,
         return None
 
     def again() -> None:
-        from playground.jobs import new_job, session_jobs
-
         try:
             session_jobs().replace(page, new_job(config, dataset,
                                                  warm_start=warm_weights(tune.base)))

@@ -8,6 +8,7 @@ import torch
 from core.data import load_dataset
 from core.data.download import DatasetUnavailable
 from core.errors import ConfigError
+from playground.charts import image_charts
 from playground.state import widget_key
 
 PREVIEW = 16
@@ -42,8 +43,6 @@ def load_with_progress(dataset_config):
 
 
 def class_counts_view(dataset) -> None:
-    from playground.charts import image_charts
-
     counts = torch.bincount(dataset.y_train.long(), minlength=dataset.n_classes).tolist()
     st.altair_chart(image_charts.class_counts_chart(dict(zip(dataset.class_names, counts,
                                                              strict=True))),
@@ -58,8 +57,6 @@ def class_counts_view(dataset) -> None:
 
 def preview_view(page: str, dataset) -> None:
     """Sample training images, and the same images through the augmentation when it is on."""
-    from playground.charts import image_charts
-
     x = dataset.x_train[:PREVIEW]
     names = [dataset.class_names[int(c)] for c in dataset.y_train[:PREVIEW]]
     images = [_display(img) for img in dataset.show(x)]

@@ -7,11 +7,13 @@ import streamlit as st
 from core.config import DEVICES
 from core.data.base import FOLDERS
 from core.data.images import AUGMENTATIONS, IMAGE_SOURCES, NORMALIZATIONS
+from core.optimizers import OPTIMIZERS
 from playground.images.folder_tuning import chosen
 from playground.images.folders_panel import folders_panel
 from playground.images.image_setup import LESSON_NOTES, STARTER_FOR, STARTERS, default_image_config
 from playground.stack_editor import set_layers
 from playground.state import bind, bind_value, canonical, from_state, load_config, widget_key
+from playground.widgets import LEARNING_RATES, fmt_number, with_value
 
 SUBSETS = [500, 1000, 2000, 5000, 10_000, 20_000, None]
 
@@ -107,9 +109,6 @@ def starter_picker(page: str) -> None:
 
 
 def training_panel(page: str) -> None:
-    from core.optimizers import OPTIMIZERS
-    from playground.widgets import LEARNING_RATES, fmt_number, with_value
-
     training = canonical(page)["training"]
     bind(page, "training", "loss", st.selectbox, "Loss", ["cce", "hinge", "mse"],
          format_func={"cce": "Categorical cross-entropy", "hinge": "Hinge (multi-class)",

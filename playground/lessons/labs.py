@@ -16,6 +16,8 @@ import streamlit as st
 
 from core.config import RunConfig
 from core.errors import ConfigError
+from core.labs.landscape import LossProbe, job_weights, line_slice, plane_slice, side_by_side
+from core.labs.surfaces import make_surface, race
 from core.optimizers import OPTIMIZERS
 from playground.charts.lab_charts import OPTIMIZER_COLORS, SIDE_BY_SIDE_COLORS
 from playground.jobs import OWNER_TIMEOUT_S, session_jobs
@@ -89,8 +91,6 @@ def side_jobs() -> list[Job]:
 
 def start_side_by_side(config: RunConfig, lrs: tuple[float, float, float], epochs: int) -> None:
     """Callback: three fresh jobs from the same initial weights, started together."""
-    from core.labs.landscape import side_by_side
-
     trial = config.copy()
     trial.training.epochs = int(epochs)
     trial.training.early_stopping = None
@@ -134,8 +134,6 @@ def cached_race(surface_name: str, params: tuple, noise: float, entries: tuple, 
                 steps: int, seed: int, eps: float) -> Race:
     """A race, remembered for reruns that change nothing it depends on (results are never
     mutated)."""
-    from core.labs.surfaces import make_surface, race
-
     surface = make_surface(surface_name, noise, **dict(params))
     return race(surface, {name: dict(knobs) for name, knobs in entries}, start, steps, seed,
                 eps)
@@ -186,8 +184,6 @@ def playground_job() -> Job | None:
 def compute_landscape(job: Job, resolution: int, directions: str, span: float,
                       progress: Callable[[float, str], None]) -> dict[str, Any]:
     """The 1-D and 2-D slices of `job`'s current weights, reporting progress (0–1, text)."""
-    from core.labs.landscape import LossProbe, job_weights, line_slice, plane_slice
-
     started = time.monotonic()
     probe = LossProbe.from_job(job)
     initial, trained = job_weights(job, probe)

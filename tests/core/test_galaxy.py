@@ -154,11 +154,11 @@ def test_grey_models_are_not_galaxy_models(tmp_path: Path) -> None:
 def test_examples_come_from_the_held_out_test_split(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from core.config import DatasetConfig
-    from core.data import base, load_dataset
+    from core.data import load_dataset, loading
 
     write_galaxy_zoo(tmp_path, seed=1)
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path))
-    base._IMAGE_CACHE.clear()
+    loading.IMAGE_CACHE.clear()
     config = DatasetConfig(name="galaxy_zoo", crop=48, normalization="standardize")
     picked = example_galaxies(config, per_class=2, seed=0)
     assert [true for _, _, true in picked] == [c for c in CLASSES for _ in range(2)]
@@ -168,7 +168,7 @@ def test_examples_come_from_the_held_out_test_split(tmp_path: Path,
         index = int(name.rsplit("_", 1)[1].split(".")[0])
         assert name.startswith(f"test_{true}_")
         assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), test_u8[index])
-    base._IMAGE_CACHE.clear()
+    loading.IMAGE_CACHE.clear()
 
 
 # ----- the CLI ----------------------------------------------------------------------------------

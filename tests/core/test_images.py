@@ -36,11 +36,11 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
              objid=np.arange(len(GZ_LABELS)))
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("PLAYGROUND_CACHE_DIR", str(tmp_path / "cache"))
-    from core.data import base
+    from core.data import loading
 
-    base._IMAGE_CACHE.clear()
+    loading.IMAGE_CACHE.clear()
     yield tmp_path
-    base._IMAGE_CACHE.clear()
+    loading.IMAGE_CACHE.clear()
 
 
 def test_mnist_keeps_official_test_split_and_splits_validation(data_dir: Path) -> None:
@@ -103,9 +103,9 @@ def test_damaged_file_is_detected_not_half_loaded(tmp_path: Path,
              x_test=np.zeros((5, 28, 28), np.uint8), y_test=np.zeros(5, np.uint8))
     (tmp_path / "mnist.npz").write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path))
-    from core.data import base
+    from core.data import loading
 
-    base._IMAGE_CACHE.clear()
+    loading.IMAGE_CACHE.clear()
     with pytest.raises(ConfigError, match="damaged"):
         load_dataset(DatasetConfig(name="mnist"))
 
@@ -217,12 +217,12 @@ def test_galaxy10_hdf5_is_read_and_mapped_to_morphologies(tmp_path: Path,
         f["images"] = np.zeros((len(labels), 69, 69, 3), np.uint8)
         f["ans"] = labels.astype(np.uint8)
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path))
-    from core.data import base
+    from core.data import loading
 
-    base._IMAGE_CACHE.clear()
+    loading.IMAGE_CACHE.clear()
     d = load_dataset(DatasetConfig(name="galaxy10_sdss", image_size=32))
     assert d.class_names == ["elliptical", "spiral", "edge-on"]
     total = torch.cat([d.y_train, d.y_val, d.y_test])
     assert torch.bincount(total).tolist() == [18, 18, 18]  # class 0 (no spiral) dropped
     assert d.x_train.shape[1:] == (3, 32, 32)
-    base._IMAGE_CACHE.clear()
+    loading.IMAGE_CACHE.clear()

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from core.budget import plan_data
-from core.data import base, load_dataset
+from core.data import load_dataset, loading
 from core.data.images import IMAGE_SOURCES, ImageSource, Task
 from core.data.toy import TOY_DATASETS, Toy
 from core.galaxies.galaxy import frame_side, is_galaxy_source
@@ -64,9 +64,9 @@ def test_an_optimizer_needs_only_its_registry_entry(monkeypatch: pytest.MonkeyPa
 
 @pytest.fixture
 def clean_image_cache() -> Iterator[None]:
-    base._IMAGE_CACHE.clear()
+    loading.IMAGE_CACHE.clear()
     yield
-    base._IMAGE_CACHE.clear()
+    loading.IMAGE_CACHE.clear()
 
 
 def _blobs(progress: object) -> tuple[np.ndarray, np.ndarray, None, None]:

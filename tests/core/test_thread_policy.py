@@ -22,6 +22,8 @@ def configure_threads(monkeypatch: pytest.MonkeyPatch):
     from playground import jobs
 
     monkeypatch.setattr(jobs.configure_threads, "done", False, raising=False)
+    # the tests below set the machine's core count on core.threads; the app asks it there
+    monkeypatch.setattr(jobs, "available_cores", lambda: core.threads.available_cores())
     return jobs.configure_threads
 
 

@@ -175,11 +175,11 @@ def test_framing_and_stretch_choices_change_what_the_network_sees(assets: Path, 
 
 def test_examples_from_the_test_split_show_their_true_class(
         assets: Path, files, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from core.data import base
+    from core.data import loading
 
     write_galaxy_zoo(tmp_path, seed=2)
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path))
-    base._IMAGE_CACHE.clear()
+    loading.IMAGE_CACHE.clear()
     at = run_page()
     at.button(key="galaxy:example").click().run()
     # the made-up test galaxies may look unfamiliar to the model; nothing else may warn
@@ -191,16 +191,16 @@ def test_examples_from_the_test_split_show_their_true_class(
         c.value for c in at.caption)
     at.button(key="galaxy:clear").click().run()
     assert not at.dataframe
-    base._IMAGE_CACHE.clear()
+    loading.IMAGE_CACHE.clear()
 
 
 def test_example_button_offline_says_where_the_data_goes(
         assets: Path, files, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from core.data import base
+    from core.data import loading
 
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path / "nothing"))
     monkeypatch.setenv("PLAYGROUND_CACHE_DIR", str(tmp_path / "cache"))
-    base._IMAGE_CACHE.clear()
+    loading.IMAGE_CACHE.clear()
     at = run_page()
     at.button(key="galaxy:example").click().run()
     assert "No example galaxies on this machine" in at.warning[0].value
@@ -245,13 +245,13 @@ def test_fine_tune_on_a_zip_of_class_folders_then_classify_with_it(
 
 def test_a_galaxy_model_trained_this_session_can_classify(
         assets: Path, files, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from core.data import base
+    from core.data import loading
     from core.train import run_to_end
     from playground.jobs import SessionJobs
 
     write_galaxy_zoo(tmp_path, seed=4)
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path))
-    base._IMAGE_CACHE.clear()
+    loading.IMAGE_CACHE.clear()
     job = run_to_end(make_config(
         dataset={"name": "galaxy_zoo", "image_size": 24, "normalization": "standardize"},
         network={"layers": [{"type": "conv2d", "filters": 4}, {"type": "flatten"}]},
@@ -270,4 +270,4 @@ def test_a_galaxy_model_trained_this_session_can_classify(
     assert "validation galaxies: " in card and "It sees 24×24 pixels" in card
     heading = [m.value for m in at.markdown if m.value.startswith("### ")][0]
     assert any(heading.startswith(f"### {literal(c)} · ") for c in CLASSES)
-    base._IMAGE_CACHE.clear()
+    loading.IMAGE_CACHE.clear()
