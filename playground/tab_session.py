@@ -23,7 +23,7 @@ _CONFIG_PREFIX = "_config."
 
 _JS = """
 export default function(component) {
-  const { setStateValue } = component;
+  const { setStateValue, data } = component;
   const KEY = "nn-playground-tab";
   let id = window.sessionStorage.getItem(KEY);
   if (!id) {
@@ -32,7 +32,21 @@ export default function(component) {
     id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
     window.sessionStorage.setItem(KEY, id);
   }
-  setStateValue("tab", id);
+  // Say the id until the server has it: a value sent while the server was busy with a crowd
+  // of new sessions can be lost, and the same value sent again would not count as a change,
+  // so each try carries its number ("id.n").
+  const tab = window.__nnPlaygroundTab || (window.__nnPlaygroundTab = {tries: 0, timer: null});
+  tab.known = Boolean(data && data.known);
+  tab.set = setStateValue;
+  const stop = () => { clearInterval(tab.timer); tab.timer = null; };
+  if (tab.known) { stop(); return; }
+  const send = () => { tab.tries += 1; tab.set("tab", id + "." + tab.tries); };
+  if (tab.tries === 0) send();
+  if (!tab.timer) {
+    tab.timer = setInterval(() => {
+      if (tab.known || tab.tries >= 20) stop(); else send();
+    }, 3000);
+  }
 }
 """
 
@@ -45,9 +59,11 @@ def _configs() -> dict:
 
 
 def _read_tab() -> str | None:
+    """The tab's id from the reader's last value ("id.n": the n-th time it said so)."""
     state = st.session_state.get(KEY)
-    tab = state.get("tab") if state is not None else None
-    return tab if isinstance(tab, str) and 8 <= len(tab) <= 64 else None
+    value = state.get("tab") if state is not None else None
+    tab = value.split(".", 1)[0] if isinstance(value, str) else None
+    return tab if tab is not None and 8 <= len(tab) <= 64 else None
 
 
 def _on_tab() -> None:
@@ -77,7 +93,8 @@ def attach_tab() -> None:
     # the container's key says whether the tab is known (browser tests wait for it)
     with st.container(height=1, border=False,
                       key="nn_tab_known" if tab is not None else "nn_tab_unknown"):
-        _tab_reader(key=KEY, on_tab_change=_on_tab, height=1)
+        _tab_reader(key=KEY, data={"known": tab is not None}, on_tab_change=_on_tab,
+                    height=1)
     if tab is not None:
         run_store().seen(tab, _configs())
     note = st.session_state.pop("_tab_note", None)
