@@ -38,16 +38,16 @@ const outputSig = (key) => {
 """
 
 
-def open_playground(page: Page, base_url: str, query: str = "", navigate: bool = True) -> None:
+def open_playground(page: Page, base_url: str, query: str = "", navigate: bool = True,
+                    timeout_ms: float = TRAIN_TIMEOUT_MS) -> None:
     """Open the page and wait until its lazily loaded widgets have replaced their skeletons
     (before that the browser is busy loading them and clicks stall) and the live view has
     drawn its diagram and output (`navigate=False`: the page was sent there already)."""
-    open_app(page, base_url, "playground" + query, timeout_ms=TRAIN_TIMEOUT_MS,
-             navigate=navigate)
-    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=TRAIN_TIMEOUT_MS)
+    open_app(page, base_url, "playground" + query, timeout_ms=timeout_ms, navigate=navigate)
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout_ms)
     wait_live(page, LIVE, "the live view's first paint",
               "return r.drawn.network && r.drawn.output && r.drawn.loss && r;",
-              timeout_ms=TRAIN_TIMEOUT_MS)
+              timeout_ms=timeout_ms)
 
 
 def poll(page: Page, what: str, body: str, arg: object = None,

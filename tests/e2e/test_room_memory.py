@@ -44,7 +44,8 @@ def _wave(browser: Browser, base_url: str, students: int) -> None:
                       timeout=DEFAULT_TIMEOUT_MS * 4)
             pages.append(page)
         for page in pages:
-            open_playground(page, base_url, navigate=False)
+            # ten pages load at once on the test box's two cores: the first waits for all
+            open_playground(page, base_url, navigate=False, timeout_ms=DEFAULT_TIMEOUT_MS * 6)
             control(page, "Train").click()
         for page in pages:
             poll(page, "training", "const r = reading(); return r.epoch >= 2;",
