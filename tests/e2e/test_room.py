@@ -11,10 +11,13 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from core.share import config_to_params
+from playground.presets import DEFAULT_PRESET, PRESETS
 from tests.e2e.helpers import DEFAULT_TIMEOUT_MS, LIVE_JS, assert_no_exception, wait_for_app
 from tests.e2e.processes import worker_pids
 from tests.e2e.server import AppServer, running_app_server
@@ -45,6 +48,13 @@ def open_room_page(page: Page, base_url: str, query: str = "") -> None:
     open_playground(page, base_url, query)
     expect(page.locator(".st-key-nn_tab_known")).to_be_attached()
     wait_for_app(page)
+
+
+def _long_run() -> str:
+    """The default setup with an epoch limit no test reaches."""
+    config = PRESETS[DEFAULT_PRESET].config()
+    config.training.epochs = 1_000_000
+    return "?" + urlencode(config_to_params(config))
 
 
 def _new_page(browser: Browser) -> Page:
@@ -123,8 +133,8 @@ def test_a_killed_worker_gives_a_message_and_the_page_trains_again(
 
 def test_a_full_server_queues_and_says_the_place(room_server: AppServer, page: Page,
                                                  browser: Browser) -> None:
-    open_room_page(page, room_server.base_url)
-    control(page, "Train").click()
+    open_room_page(page, room_server.base_url, _long_run())  # still training when the other
+    control(page, "Train").click()                           # student arrives, however slow
     _epoch_at_least(page, 3, "the first student's run")
 
     other = _new_page(browser)
