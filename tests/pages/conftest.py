@@ -11,6 +11,12 @@ from core.train import Job
 
 
 @pytest.fixture
+def own_cache(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Downloads and uploads go to this test's own cache folder, never a shared one."""
+    monkeypatch.setenv("PLAYGROUND_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture
 def started_jobs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Job]]:
     """Every Job whose thread a test starts; all are stopped and joined at teardown."""
     jobs: list[Job] = []

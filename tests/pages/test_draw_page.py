@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
 from playground.digits import draw_canvas
+from tests.pages.apptest import run_clean
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "app_pages" / "draw.py")
@@ -53,14 +54,8 @@ def drawn(monkeypatch: pytest.MonkeyPatch):
     return holder
 
 
-def _run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, "\n".join(str(e.value) for e in at.exception)
-    return at
-
-
 def _open() -> AppTest:
-    return _run(AppTest.from_file(PAGE, default_timeout=TIMEOUT_S))
+    return run_clean(AppTest.from_file(PAGE, default_timeout=TIMEOUT_S))
 
 
 def _predicted(at: AppTest) -> int | None:
@@ -88,7 +83,7 @@ def test_empty_canvas_invites_to_draw(drawn):
     assert picker.options[1].startswith("MNIST MLP 784-16-16-10")
     # a blank canvas sent by the component (after "reset canvas") is no drawing either
     drawn.image = canvas_rgba([])
-    _run(at)
+    run_clean(at)
     assert _predicted(at) is None and any("Draw a digit" in i.value for i in at.info)
 
 
@@ -99,11 +94,11 @@ def test_a_drawn_one_and_seven_are_read(drawn):
     assert len(at.get("plotly_chart")) >= 3  # what it sees, pixels, feature maps
     assert "The other models read: MNIST MLP 784-16-16-10: **1**" in _texts(at)
     drawn.image = canvas_rgba(SEVEN)
-    _run(at)
+    run_clean(at)
     assert _predicted(at) == 7
     # the same drawing through the MLP: no feature maps, a sentence says why
     at.sidebar.radio[0].set_value("mnist_mlp")
-    _run(at)
+    run_clean(at)
     assert _predicted(at) == 7
     assert "has no feature maps" in _texts(at)
 
@@ -114,7 +109,7 @@ def test_the_clear_button_gives_a_fresh_canvas(drawn):
     first_key = drawn.calls[-1]["key"]
     drawn.image = None  # a new canvas has sent nothing
     at.button(key="draw:clear").click()
-    _run(at)
+    run_clean(at)
     assert drawn.calls[-1]["key"] != first_key
     assert any("Draw a digit" in i.value for i in at.info)
 
@@ -124,12 +119,12 @@ def test_teach_by_mistakes_collects_downloads_and_fine_tunes(drawn):
     at = _open()
     assert _predicted(at) == 7
     at.pills(key="draw:right").set_value("2")
-    _run(at)
+    run_clean(at)
     at.button(key="draw:save").click()
-    _run(at)
+    run_clean(at)
     assert "Saved as a 2: 1 drawing in your collection." in _texts(at)
     at.button(key="draw:save").click()
-    _run(at)
+    run_clean(at)
     assert "already in your collection as a 2" in _texts(at)
     collection = at.session_state["draw:collection"]
     assert len(collection) == 1 and collection[0]["label"] == 2
@@ -141,16 +136,16 @@ def test_teach_by_mistakes_collects_downloads_and_fine_tunes(drawn):
     # fine-tune (few steps to keep it quick): the copy becomes the chosen model
     at.slider(key="draw:steps").set_value(30)
     at.select_slider(key="draw:lr").set_value(3e-3)
-    _run(at)
+    run_clean(at)
     at.button(key="draw:tune").click()
-    _run(at)
+    run_clean(at)
     assert at.sidebar.radio[0].value == "tuned"
     assert at.sidebar.radio[0].options[-1] == "Fine-tuned on your drawings"
     assert "Before fine-tuning, MNIST CNN read this drawing as a **7**" in _texts(at)
     assert _predicted(at) == 2
     # forgetting the copy goes back to the shipped CNN
     at.button(key="draw:forget_tuned").click()
-    _run(at)
+    run_clean(at)
     assert len(at.sidebar.radio[0].options) == 2
     assert at.sidebar.radio[0].value == "mnist_cnn" and _predicted(at) == 7
 
@@ -189,11 +184,11 @@ def test_the_sessions_own_mnist_model_joins_the_picker(drawn):
     jobs = session.SessionJobs()
     jobs.replace("images", fake_job("mnist"))
     at.session_state[session._KEY] = jobs
-    _run(at)
+    run_clean(at)
     picker = at.sidebar.radio[0]
     assert picker.options[-1] == "Your model (trained this session on MNIST)"
     picker.set_value("yours")
-    _run(at)
+    run_clean(at)
     assert _predicted(at) == 7
     assert "weights after epoch 3 (paused)" in _texts(at)
 
@@ -201,5 +196,5 @@ def test_the_sessions_own_mnist_model_joins_the_picker(drawn):
     jobs = session.SessionJobs()
     jobs.replace("images", fake_job("galaxy_zoo"))
     other.session_state[session._KEY] = jobs
-    _run(other)
+    run_clean(other)
     assert len(other.sidebar.radio[0].options) == 2

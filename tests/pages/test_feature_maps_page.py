@@ -25,6 +25,7 @@ from core.models.model_io import save_model, shape_only_dataset
 from playground import model_catalogue as catalogue
 from playground.digits import feature_maps_views as iv
 from playground.jobs import SessionJobs
+from tests.pages.apptest import run_clean
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "app_pages" / "feature_maps.py")
@@ -69,17 +70,11 @@ def assets(tiny_assets: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tiny_assets
 
 
-def _run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, "\n".join(str(e.value) for e in at.exception)
-    return at
-
-
 def _open(**query: str) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT_S)
     for k, v in query.items():
         at.query_params[k] = v
-    return _run(at)
+    return run_clean(at)
 
 
 def _figures(at: AppTest) -> list[dict]:
@@ -118,16 +113,16 @@ def test_default_cnn_shows_every_blocks_feature_maps(assets: Path):
 def test_class_filter_random_button_and_enlarge(assets: Path):
     at = _open()
     at.selectbox(key="fm:class:digits:None").set_value("3")
-    _run(at)
+    run_clean(at)
     assert any("true class: **3**" in c for c in _texts(at.caption))
     index_key = "fm:index:digits:None:3"
     at.button(key="fm:random").click()
-    _run(at)
+    run_clean(at)
     assert 0 <= at.number_input(key=index_key).value <= at.number_input(key=index_key).max
     assert any("true class: **3**" in c for c in _texts(at.caption))
     big = at.selectbox(key="fm:pick:layer1")
     big.set_value(2)
-    _run(at)
+    run_clean(at)
     assert at.selectbox(key="fm:pick:layer1").value == 2
 
 
@@ -176,7 +171,7 @@ def test_session_model_is_offered_and_linkable(assets: Path):
     jobs.replace(catalogue.SESSION_JOB, Job(_config(CNN_LAYERS)))  # never started: no thread
     at.session_state["_session_jobs"] = jobs
     at.query_params["model"] = catalogue.SESSION_KEY
-    _run(at)
+    run_clean(at)
     box = at.selectbox(key="fm:model")
     assert box.value == catalogue.SESSION_KEY
     assert box.options[0] == "Your model (trained this session)"
@@ -206,15 +201,15 @@ def test_shipped_models_render():
     assert len(at.get("plotly_chart")) >= 2
     for entry in shipped:
         at.selectbox(key="fm:model").set_value(entry.key)
-        _run(at)
+        run_clean(at)
         assert at.get("plotly_chart")
 
 
 def test_reached_through_the_app_navigation(assets: Path):
-    at = _run(AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S))
+    at = run_clean(AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S))
     # After a first run: before it, AppTest knows pages by file name, not by url_path.
     at.switch_page("app_pages/feature_maps.py")
-    _run(at)
+    run_clean(at)
     assert at.title[0].value == "Feature maps"
 
 

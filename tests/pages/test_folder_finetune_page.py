@@ -14,21 +14,14 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from core.models.model_io import load_model
+from tests.pages.apptest import run_clean
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 TIMEOUT_S = 60
 
 
-@pytest.fixture(autouse=True)
-def own_cache(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("PLAYGROUND_CACHE_DIR", str(tmp_path / "cache"))
-
-
-def _run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, "\n".join(str(e.value) for e in at.exception)
-    return at
+pytestmark = pytest.mark.usefixtures("own_cache")
 
 
 def _by_label(elements, label: str):
@@ -43,12 +36,12 @@ def _pictures_page(tmp_path) -> AppTest:
     data = Path(picture_zip(tmp_path)).read_bytes()
     at = AppTest.from_file(APP, default_timeout=TIMEOUT_S).run()
     at.switch_page("app_pages/images.py")
-    _run(at)
+    run_clean(at)
     _by_label(at.selectbox, "Dataset").set_value("folders")
-    _run(at)
+    run_clean(at)
     _by_label(at.file_uploader, "A zip of class folders").set_value(
         ("my pictures.zip", data, "application/octet-stream"))
-    return _run(at)
+    return run_clean(at)
 
 
 def _job(at: AppTest):
@@ -63,7 +56,7 @@ def test_fine_tune_the_shipped_mnist_cnn_on_your_pictures(tmp_path, started_jobs
     assert start.options[0].startswith("a fresh network")
     assert any(o.startswith("fine-tune") and "mnist_cnn" in o for o in start.options)
     start.set_value("mnist_cnn")
-    _run(at)
+    run_clean(at)
     assert not at.error, [e.value for e in at.error]
     # colour pictures become the model's 28×28 grey input; its own side/colour widgets go
     assert not [s for s in at.select_slider if s.label == "Resize every picture to (pixels)"]
@@ -82,14 +75,14 @@ def test_fine_tune_the_shipped_mnist_cnn_on_your_pictures(tmp_path, started_jobs
     assert any("weights learn" in c.value for c in at.caption)
 
     _by_label(at.button, "Train").click()
-    _run(at)
+    run_clean(at)
     job = _job(at)
     deadline = time.monotonic() + 60
     while job.epoch < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert job.epoch >= 2, job.state
     job.pause()
-    _run(at)
+    run_clean(at)
     assert "val_accuracy" in job.history[-1] and job.history[-1]["val_confusion"] is not None
     # the convolutions stayed as trained; the dense head learned
     assert torch.equal(_job(at).model.state_dict()["layer1.0.weight"].cpu(), first)
@@ -98,7 +91,7 @@ def test_fine_tune_the_shipped_mnist_cnn_on_your_pictures(tmp_path, started_jobs
 
     # Freeze: every hidden layer → a new job from the pretrained weights again
     _by_label(at.radio, "Freeze").set_value("all_hidden")
-    _run(at)
+    run_clean(at)
     again = _job(at)
     assert again is not job and again.epoch == 0 and again.warm_started
     assert all(not p.requires_grad for n, p in again.model.named_parameters()
@@ -106,7 +99,7 @@ def test_fine_tune_the_shipped_mnist_cnn_on_your_pictures(tmp_path, started_jobs
 
     # back to a fresh network: the page's own 32×32 colour setup and its layer editor
     _by_label(at.radio, "Start from").set_value("scratch")
-    _run(at)
+    run_clean(at)
     assert _job(at).dataset.input_shape == (3, 32, 32) and not _job(at).warm_started
 
 
@@ -125,13 +118,13 @@ def test_a_model_that_cannot_be_fine_tuned_is_refused_in_words(tmp_path, monkeyp
     monkeypatch.setenv("PLAYGROUND_ASSETS_DIR", str(assets))
     at = _pictures_page(tmp_path)
     _by_label(at.radio, "Start from").set_value("colours")
-    _run(at)
+    run_clean(at)
     errors = re.sub(r"\\(.)", r"\1", " ".join(e.value for e in at.error))  # as read
     assert "colours cannot be fine-tuned on pictures" in errors and "table" in errors
     assert _by_label(at.button, "Train").disabled
     # an MLP has no convolutions: "freeze the convolutions" is not offered
     _by_label(at.radio, "Start from").set_value("mnist_mlp")
-    _run(at)
+    run_clean(at)
     assert not at.error, [e.value for e in at.error]
     assert "convolutions" not in _by_label(at.radio, "Freeze").options
     assert _job(at).dataset.input_shape == (1, 28, 28)

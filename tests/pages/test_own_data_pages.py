@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from core.config import RunConfig
 from core.share import config_to_params
 from core.train import Job
+from tests.pages.apptest import run_clean
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -26,15 +27,7 @@ ROWS = "".join(f"{a / 10:.2f},{(a * 7 % 23) / 5:.2f},{'in' if a % 40 < 20 else '
                for a in range(80))
 
 
-@pytest.fixture(autouse=True)
-def own_cache(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("PLAYGROUND_CACHE_DIR", str(tmp_path / "cache"))
-
-
-def _run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, "\n".join(str(e.value) for e in at.exception)
-    return at
+pytestmark = pytest.mark.usefixtures("own_cache")
 
 
 def _playground(params: dict[str, str] | None = None) -> AppTest:
@@ -42,7 +35,7 @@ def _playground(params: dict[str, str] | None = None) -> AppTest:
     at.switch_page(PLAYGROUND)
     for key, value in (params or {}).items():
         at.query_params[key] = value
-    return _run(at)
+    return run_clean(at)
 
 
 def _by_label(elements, label: str):
@@ -69,27 +62,27 @@ def _job(at: AppTest) -> Job | None:
 def _step(at: AppTest) -> Job:
     job = _job(at)
     _by_label(at.button, "Step").click()
-    _run(at)
+    run_clean(at)
     deadline = time.monotonic() + 30
     while job.epoch < 1 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert job.epoch >= 1
-    return _run(at) and job
+    return run_clean(at) and job
 
 
 def test_csv_upload_bad_then_good_then_train_and_export(started_jobs) -> None:
     at = _playground()
     _by_label(at.selectbox, "Dataset").set_value("csv")
-    _run(at)
+    run_clean(at)
     assert _by_label(at.selectbox, "Table").value == "builtin:sdss_colours"
     assert _job(at).dataset.class_names == ["galaxy", "quasar", "star"]
     _by_label(at.selectbox, "Table").set_value("upload")
-    _run(at)
+    run_clean(at)
     assert any("20 MB, 20,000 rows" in c.value for c in at.caption)
     # a header with Markdown in it, and a missing value: the message names both, literally
     bad = "**x**,[y](z),label\n1,2,in\n3,,out\n" + ROWS
     _upload(at, "Your CSV file", "bad.csv", bad.encode())
-    _run(at)
+    run_clean(at)
     assert _by_label(at.selectbox, "Table").value == "upload"
     at.run()  # the saved file is now the table; its columns are checked when the job is made
     errors = " ".join(e.value for e in at.error)
@@ -97,11 +90,11 @@ def test_csv_upload_bad_then_good_then_train_and_export(started_jobs) -> None:
     assert "line 3, column '[y](z)': the value is missing" in _shown(at.error)
     # a file that is not a CSV is refused at the upload, the last good choice stays
     _upload(at, "Your CSV file", "photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00")
-    _run(at)
+    run_clean(at)
     assert "photo.csv: this is not a CSV file" in _shown(at.error)
     # a good file: its columns, a step of training, the export buttons, the URL names the file
     _upload(at, "Your CSV file", "ring.csv", ("r,theta,label\n" + ROWS).encode())
-    _run(at)
+    run_clean(at)
     assert not at.error, [e.value for e in at.error]
     assert _by_label(at.selectbox, "Plot across (x1)").value == "r"
     assert _by_label(at.selectbox, "Label or target column").value == "label"
@@ -145,18 +138,18 @@ def test_a_builtin_regression_table_from_a_link_trains(started_jobs) -> None:
                     reason="the shipped MNIST models are not in assets/")
 def test_draw_takes_our_model_back_and_refuses_others(started_jobs) -> None:
     at = AppTest.from_file(str(ROOT / "app_pages" / "draw.py"), default_timeout=90)
-    _run(at)
+    run_clean(at)
     uploader = "Use your own model (.safetensors)"
     _upload(at, uploader, "weights.pkl", pickle.dumps({"w": 1}))
-    _run(at)
+    run_clean(at)
     assert any("never opens them" in e.value for e in at.error)
     csv_model = _csv_model_bytes()
     _upload(at, uploader, "colours.safetensors", csv_model)
-    _run(at)
+    run_clean(at)
     assert any("is not a digit classifier" in e.value for e in at.error)
     ours = (ASSETS / "mnist_mlp.safetensors").read_bytes()
     _upload(at, uploader, "my mlp.safetensors", ours)
-    _run(at)
+    run_clean(at)
     assert not at.error, [e.value for e in at.error]
     model = _by_label(at.radio, "Model")
     assert model.value.startswith("upload:")
@@ -165,9 +158,9 @@ def test_draw_takes_our_model_back_and_refuses_others(started_jobs) -> None:
 
 def test_feature_maps_refuses_a_model_that_takes_no_images(started_jobs) -> None:
     at = AppTest.from_file(str(ROOT / "app_pages" / "feature_maps.py"), default_timeout=90)
-    _run(at)
+    run_clean(at)
     _upload(at, "Use your own model (.safetensors)", "colours.safetensors", _csv_model_bytes())
-    _run(at)
+    run_clean(at)
     assert any("does not take images" in e.value for e in at.error)
 
 
@@ -186,24 +179,24 @@ def test_train_on_your_pictures(tmp_path, started_jobs) -> None:
     data = Path(picture_zip(tmp_path)).read_bytes()
     at = AppTest.from_file(APP, default_timeout=TIMEOUT_S).run()
     at.switch_page("app_pages/images.py")
-    _run(at)
+    run_clean(at)
     _by_label(at.selectbox, "Dataset").set_value("folders")
-    _run(at)
+    run_clean(at)
     assert any("upload a zip of class folders" in e.value for e in at.error)
     _upload(at, "A zip of class folders", "my pictures.zip", data)
-    _run(at)
+    run_clean(at)
     _by_label(at.select_slider, "Resize every picture to (pixels)").set_value(16)
-    _run(at)
+    run_clean(at)
     assert not at.error, [e.value for e in at.error]
     assert "25 pictures: bright 12, dark 13" in _shown(at.caption)
     job = at.session_state["_session_jobs"].get("images")
     assert job.dataset.input_shape == (3, 16, 16)
     _by_label(at.button, "Step").click()
-    _run(at)
+    run_clean(at)
     deadline = time.monotonic() + 30
     while job.epoch < 1 and time.monotonic() < deadline:
         time.sleep(0.05)
-    _run(at)
+    run_clean(at)
     assert job.epoch >= 1 and "val_accuracy" in job.history[-1]
     labels = [b.label for b in at.get("download_button")]
     assert {"Model (.safetensors)", "ONNX", "Training script (.py)"} <= set(labels)
