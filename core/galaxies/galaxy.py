@@ -171,7 +171,12 @@ class GalaxyModel:
     core.galaxies.galaxy_eval); 1 for an uncalibrated model."""
     views: int = 1
     """Test-time averaging: the logits are averaged over this many rotations by 90° (1, 2 or
-    4; 2 is 0° and 180°), as Dieleman et al. (2015) averaged rotated views."""
+    4; 2 is 0° and 180°), or (8) those four and their mirror images, as Dieleman et al. (2015)
+    averaged rotated and flipped views."""
+    offsets: tuple[float, ...] | None = None
+    """Calibration: per-class offsets added to the logits / temperature before the softmax, so
+    that no class is missed far more often than the others (core.galaxies.calibration.
+    fit_offsets, on the validation split); None for none."""
     unsure_below: float | None = None
     """Calibrated confidence below which the page says "unsure" (None: never)."""
     density: Any = None
@@ -213,14 +218,17 @@ class GalaxyModel:
         """(N, classes) raw outputs, averaged over the model's views, before calibration."""
         was = self.model.training
         self.model.eval()
-        turns = {1: (0,), 2: (0, 2), 4: (0, 1, 2, 3)}[self.views]
+        turns = {1: (0,), 2: (0, 2), 4: (0, 1, 2, 3), 8: (0, 1, 2, 3)}[self.views]
+        mirrors = (False, True) if self.views == 8 else (False,)
         try:
             device = next(self.model.parameters()).device
             out = []
             for batch in self.tensor(framed).split(512):
                 batch = batch.to(device)
-                out.append(torch.stack([self.model(torch.rot90(batch, k, dims=(2, 3)))
-                                        for k in turns]).mean(0).cpu())
+                views = [torch.rot90(b, k, dims=(2, 3))
+                         for b in ([batch, batch.flip(-1)] if mirrors[-1] else [batch])
+                         for k in turns]
+                out.append(torch.stack([self.model(v) for v in views]).mean(0).cpu())
         finally:
             self.model.train(was)
         return torch.cat(out).numpy().astype(np.float64)
@@ -229,7 +237,10 @@ class GalaxyModel:
         """(N, classes) calibrated probabilities for a stack of framed pictures (or (classes,)
         for one)."""
         single = np.asarray(framed).ndim == 3
-        z = torch.from_numpy(self.logits(framed) / self.temperature)
+        z = self.logits(framed) / self.temperature
+        if self.offsets is not None:
+            z = z + np.asarray(self.offsets)
+        z = torch.from_numpy(z)
         p = self.head.probabilities(z).numpy().astype(np.float64)
         return p[0] if single else p
 
@@ -286,7 +297,13 @@ def galaxy_model_from(model: nn.Module, head: Head, config, input_shape: Sequenc
                        mean, std, config.dataset.crop, frame_side(source), name,
                        dict(metrics or {}), source, config,
                        float(calibration.get("temperature", 1.0)),
-                       int(calibration.get("views", 1)), calibration.get("unsure_below"))
+                       int(calibration.get("views", 1)), _offsets(calibration),
+                       calibration.get("unsure_below"))
+
+
+def _offsets(calibration: dict[str, Any]) -> tuple[float, ...] | None:
+    found = calibration.get("offsets")
+    return None if found is None else tuple(float(v) for v in found)
 
 
 def load_galaxy_model(name: str = DEFAULT_MODEL) -> GalaxyModel:

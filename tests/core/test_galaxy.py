@@ -90,6 +90,30 @@ def test_model_input_is_the_training_crop_resize_and_standardisation(model_file:
         model.tensor(np.zeros((40, 40, 3), np.float32))
 
 
+def test_test_time_views_make_the_call_blind_to_turns_and_mirrors(model_file: Path) -> None:
+    model = load_galaxy_model(str(model_file))
+    model.crop = None  # a 48 crop of 69 is one pixel off centre: turned, it is another crop
+    framed = np.random.default_rng(4).random((69, 69, 3)).astype(np.float32)
+    turned, mirrored = np.rot90(framed).copy(), framed[:, ::-1].copy()
+    model.views = 1
+    assert not np.allclose(model.logits(framed), model.logits(mirrored), atol=1e-4)
+    model.views = 4
+    assert np.allclose(model.logits(framed), model.logits(turned), atol=1e-5)
+    assert not np.allclose(model.logits(framed), model.logits(mirrored), atol=1e-4)
+    model.views = 8
+    assert np.allclose(model.logits(framed), model.logits(mirrored), atol=1e-5)
+    assert np.allclose(model.logits(framed), model.logits(turned), atol=1e-5)
+
+
+def test_offsets_shift_the_calibrated_probabilities(model_file: Path) -> None:
+    model = load_galaxy_model(str(model_file))
+    framed = np.random.default_rng(5).random((69, 69, 3)).astype(np.float32)
+    z = model.logits(framed)[0] / model.temperature
+    model.offsets = (0.0, 1.0, -0.5, 0.0)
+    expected = np.exp(z + model.offsets) / np.exp(z + model.offsets).sum()
+    assert np.allclose(model.probabilities(framed), expected, atol=1e-6)
+
+
 def test_classify_bytes_gives_probabilities_a_map_and_words(model_file: Path) -> None:
     model = load_galaxy_model(str(model_file))
     result = classify_bytes("round.png", png_bytes(galaxy_picture()), model)
