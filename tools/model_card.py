@@ -8,9 +8,8 @@ Writes assets/<name>.md next to the weights and prints the metrics. Numbers in t
 exactly what tests/core/test_shipped_models.py checks again.
 
 A galaxy model is measured through the page's own GalaxyModel (crop, test-time views,
-calibration). With `--calibrate [--views N] [--offsets]` its temperature (and per-class decision
-offsets) are first fitted on the validation split and stored in the model file with the unsure
-threshold; the card then adds the
+calibration). With `--calibrate [--views N]` its temperature is first fitted on the validation
+split and stored in the model file with the unsure threshold; the card then adds the
 survey-shift test (core.galaxies.galaxy_shift), the calibration and a reliability diagram
 (assets/<name>_reliability.svg), and the scores are written into the file's metrics, which the
 page's line reads.
@@ -33,7 +32,7 @@ import torch
 from core.data import load_dataset
 from core.data.images import IMAGE_SOURCES
 from core.galaxies import galaxy_eval
-from core.galaxies.calibration import MIN_FIT_COUNT, Reliability
+from core.galaxies.calibration import Reliability
 from core.galaxies.galaxy import is_galaxy_source, load_galaxy_model
 from core.galaxies.galaxy_shift import TRANSFORMS
 from core.models.model_io import load_model, read_metadata, update_metadata
@@ -96,23 +95,22 @@ def reliability_svg(rel: Reliability, title: str) -> str:
     return "\n".join([*parts, "</svg>", ""])
 
 
-def galaxy_sections(path: Path, calibrate: bool, views: int | None, offsets: bool = False
+def galaxy_sections(path: Path, calibrate: bool, views: int | None
                     ) -> tuple[np.ndarray, list[str]]:
     """Measure a galaxy model through the page's GalaxyModel; (test confusion, card lines)."""
     model = load_galaxy_model(str(path))
     record = None
     if calibrate:
-        record = galaxy_eval.calibrate(model, views, offsets)
+        record = galaxy_eval.calibrate(model, views)
     report = galaxy_eval.evaluate(model)
     names = report.class_names
     test, pooled = report.test, report.shift_pooled
     uncalibrated = galaxy_eval.Split(test.labels, test.probabilities)
     if record is not None:
-        model.temperature, kept = 1.0, model.offsets
-        model.offsets = None
+        model.temperature = 1.0
         uncalibrated = galaxy_eval.Split(test.labels, model.probabilities(
             galaxy_eval.test_frames(model.config.dataset)[0]))
-        model.temperature, model.offsets = record["temperature"], kept
+        model.temperature = record["temperature"]
         update_metadata(path, extra={"calibration": record}, metrics={
             "test_confusion": test.confusion().tolist(),
             "test_accuracy": float(np.mean(test.predicted == test.labels)),
@@ -155,19 +153,14 @@ def galaxy_sections(path: Path, calibrate: bool, views: int | None, offsets: boo
                                               f"galaxies), ECE {rel.ece:.3f}"))
     lines += ["", "## Calibration", ""]
     if calibration:
-        offsets = calibration.get("offsets")
         lines += [
             f"Temperature scaling (Guo et al. 2017) fitted on the {calibration['fitted_on']}: "
             f"the averaged logits are divided by T = {calibration['temperature']:.3f} before the "
-            "softmax" + (_offsets_text() if offsets else
-                         "; the ranking of classes, and so every call, is unchanged") + ". "
-            "Expected calibration error (ECE, 10 equal-width confidence bins, count-weighted "
+            "softmax; the ranking of classes, and so every call, is unchanged. Expected "
+            "calibration error (ECE, 10 equal-width confidence bins, count-weighted "
             "|accuracy − confidence|):", "",
             table_row(["Calibration", "Value"]), "| --- | --- |",
             table_row(["Temperature", f"{calibration['temperature']:.4f}"]),
-            *([table_row(["Offsets", ", ".join(f"{n} {v:+.2f}" for n, v in
-                                               zip(names, offsets, strict=True))])]
-              if offsets else []),
             table_row(["Test-time views", f"{model.views}"]),
             table_row(["ECE, test split, before", f"{uncalibrated.ece:.4f}"]),
             table_row(["ECE, test split", f"{test.ece:.4f}"]),
@@ -205,20 +198,12 @@ def _views_text(views: int) -> str:
     return f"{views} rotated view{'s' if views > 1 else ''}"
 
 
-def _offsets_text() -> str:
-    return ("; then each class's offset below is added (fitted on the same split to make the "
-            "smallest recall among the classes with at least "
-            f"{MIN_FIT_COUNT} validation galaxies as large as possible: the "
-            "loss's class weights alone left the balance between them to chance), so calls "
-            "move between classes on purpose")
-
-
 def card(path: Path, title: str, minutes: float | None, notes: str, calibrate: bool = False,
-         views: int | None = None, offsets: bool = False) -> str:
+         views: int | None = None) -> str:
     meta, confusion, names, built, sizes = evaluate(path)
     extra_lines: list[str] = []
     if is_galaxy_source(meta["config"].dataset.name):
-        confusion, extra_lines = galaxy_sections(path, calibrate, views, offsets)
+        confusion, extra_lines = galaxy_sections(path, calibrate, views)
         meta = load_model(path)[1]
     config = meta["config"]
     recall = np.diag(confusion) / confusion.sum(axis=1)
@@ -275,13 +260,9 @@ def main() -> None:
     parser.add_argument("--views", type=int, choices=(1, 2, 4, 8),
                         help="galaxy models: rotated (8: and mirrored) views averaged at test "
                              "time")
-    parser.add_argument("--offsets", action="store_true",
-                        help="galaxy models, with --calibrate: fit per-class decision offsets "
-                             "on the validation split too")
     args = parser.parse_args()
     notes = args.notes_file.read_text() if args.notes_file else args.notes
-    text = card(args.model, args.title, args.minutes, notes, args.calibrate, args.views,
-                args.offsets)
+    text = card(args.model, args.title, args.minutes, notes, args.calibrate, args.views)
     args.model.with_suffix(".md").write_text(text)
     print(f"wrote {args.model.with_suffix('.md')}")
 

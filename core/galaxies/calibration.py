@@ -1,6 +1,5 @@
 """Confidence that means something: temperature scaling (Guo et al. 2017) fitted on the
-validation split, per-class decision offsets that keep any one class from being missed far more
-often than the others, the expected calibration error, the reliability diagram's bins, and the
+validation split, the expected calibration error, the reliability diagram's bins, and the
 "unsure" threshold read off them. Pure numpy / torch; no Streamlit."""
 
 from __future__ import annotations
@@ -11,11 +10,6 @@ import numpy as np
 import torch
 
 ECE_BINS = 10
-OFFSET_GRID = np.round(np.arange(-1.5, 1.51, 0.1), 2)
-"""Candidate logit offsets per class (a factor of e^±1.5 ≈ 4.5 on that class's odds at most)."""
-MIN_FIT_COUNT = 30
-"""Classes with fewer validation examples than this keep offset 0: with a handful of galaxies
-the fit would chase single pictures."""
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -25,54 +19,23 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def fit_temperature(logits: np.ndarray, labels: np.ndarray, offsets: np.ndarray | None = None
-                    ) -> float:
-    """The T > 0 that minimises the negative log-likelihood of softmax(logits / T + offsets):
-    one number, so the ranking of classes (and every decision) stays as it was; only how sure
-    it sounds changes."""
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """The T > 0 that minimises the negative log-likelihood of softmax(logits / T): one number,
+    so the ranking of classes (and every decision) stays as it was; only how sure it sounds
+    changes."""
     z = torch.as_tensor(np.asarray(logits), dtype=torch.float64)
-    b = torch.as_tensor(np.zeros(z.shape[1]) if offsets is None else np.asarray(offsets),
-                        dtype=torch.float64)
     y = torch.as_tensor(np.asarray(labels), dtype=torch.long)
     log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     opt = torch.optim.LBFGS([log_t], lr=0.1, max_iter=200, line_search_fn="strong_wolfe")
 
     def closure():
         opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(z / log_t.exp() + b, y)
+        loss = torch.nn.functional.cross_entropy(z / log_t.exp(), y)
         loss.backward()
         return loss
 
     opt.step(closure)
     return float(log_t.detach().exp())
-
-
-def fit_offsets(logits: np.ndarray, labels: np.ndarray, min_count: int = MIN_FIT_COUNT,
-                passes: int = 3) -> np.ndarray:
-    """Per-class logit offsets b (the first class keeps 0) for calls argmax(logits + b) that
-    make the smallest recall among the classes with at least `min_count` examples as large as
-    possible (ties: the larger mean recall, then the smaller offsets). A class-weighted loss
-    leaves the balance between classes to chance; this sets it on purpose, on validation
-    galaxies. Coordinate ascent over OFFSET_GRID."""
-    z = np.asarray(logits, dtype=np.float64)
-    y = np.asarray(labels)
-    k = z.shape[1]
-    counts = np.bincount(y, minlength=k)
-    judged = np.flatnonzero(counts >= min_count)
-    offsets = np.zeros(k)
-
-    def score(b: np.ndarray) -> tuple[float, float, float]:
-        r = recalls(confusion_matrix(y, (z + b).argmax(axis=1), k))[judged]
-        return float(r.min()), float(r.mean()), -float(np.abs(b).sum())
-
-    for _ in range(passes):
-        before = offsets.copy()
-        for c in judged[1:]:
-            trials = [(score(np.where(np.arange(k) == c, v, offsets)), v) for v in OFFSET_GRID]
-            offsets[c] = max(trials)[1]
-        if np.array_equal(before, offsets):
-            break
-    return offsets
 
 
 @dataclass

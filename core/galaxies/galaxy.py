@@ -173,10 +173,6 @@ class GalaxyModel:
     """Test-time averaging: the logits are averaged over this many rotations by 90° (1, 2 or
     4; 2 is 0° and 180°), or (8) those four and their mirror images, as Dieleman et al. (2015)
     averaged rotated and flipped views."""
-    offsets: tuple[float, ...] | None = None
-    """Calibration: per-class offsets added to the logits / temperature before the softmax, so
-    that no class is missed far more often than the others (core.galaxies.calibration.
-    fit_offsets, on the validation split); None for none."""
     unsure_below: float | None = None
     """Calibrated confidence below which the page says "unsure" (None: never)."""
     density: Any = None
@@ -237,10 +233,7 @@ class GalaxyModel:
         """(N, classes) calibrated probabilities for a stack of framed pictures (or (classes,)
         for one)."""
         single = np.asarray(framed).ndim == 3
-        z = self.logits(framed) / self.temperature
-        if self.offsets is not None:
-            z = z + np.asarray(self.offsets)
-        z = torch.from_numpy(z)
+        z = torch.from_numpy(self.logits(framed) / self.temperature)
         p = self.head.probabilities(z).numpy().astype(np.float64)
         return p[0] if single else p
 
@@ -297,13 +290,7 @@ def galaxy_model_from(model: nn.Module, head: Head, config, input_shape: Sequenc
                        mean, std, config.dataset.crop, frame_side(source), name,
                        dict(metrics or {}), source, config,
                        float(calibration.get("temperature", 1.0)),
-                       int(calibration.get("views", 1)), _offsets(calibration),
-                       calibration.get("unsure_below"))
-
-
-def _offsets(calibration: dict[str, Any]) -> tuple[float, ...] | None:
-    found = calibration.get("offsets")
-    return None if found is None else tuple(float(v) for v in found)
+                       int(calibration.get("views", 1)), calibration.get("unsure_below"))
 
 
 def load_galaxy_model(name: str = DEFAULT_MODEL) -> GalaxyModel:

@@ -77,33 +77,22 @@ def unreliable_classes(names: list[str], test_confusion, shift_confusion=None) -
     return [n for n, b in zip(names, bad, strict=True) if b]
 
 
-def calibrate(model: GalaxyModel, views: int | None = None, offsets: bool = False
-              ) -> dict[str, Any]:
-    """Fit the temperature (and, with `offsets`, the per-class decision offsets) on the
-    validation split (never the test split) and read the unsure threshold off the calibrated
-    validation calls; sets them on `model` and returns them as the model file's `calibration`
-    record."""
+def calibrate(model: GalaxyModel, views: int | None = None) -> dict[str, Any]:
+    """Fit the temperature on the validation split (never the test split) and read the unsure
+    threshold off the calibrated validation calls; sets them on `model` and returns them as
+    the model file's `calibration` record."""
     if views is not None:
         model.views = views
     x, y = val_frames(model.config.dataset)
     logits = model.logits(x)
-    b = np.zeros(logits.shape[1])
     temperature = cal.fit_temperature(logits, y)
-    if offsets:  # the offsets act on logits / T and T on the offset logits: settle both
-        for _ in range(3):
-            b = cal.fit_offsets(logits / temperature, y)
-            temperature = cal.fit_temperature(logits, y, b)
-    p = cal.softmax(logits / temperature + b)
+    p = cal.softmax(logits, temperature)
     threshold = cal.unsure_threshold(p, y, UNSURE_TARGET)
     model.temperature, model.unsure_below = temperature, threshold
-    model.offsets = tuple(float(v) for v in b) if offsets else None
-    record = {"temperature": round(temperature, 4), "views": model.views,
-              "unsure_below": threshold, "fitted_on": f"validation split ({len(y)} galaxies)",
-              "val_ece_before": round(cal.expected_calibration_error(cal.softmax(logits), y), 4),
-              "val_ece_after": round(cal.expected_calibration_error(p, y), 4)}
-    if offsets:
-        record["offsets"] = [round(float(v), 2) for v in b]
-    return record
+    return {"temperature": round(temperature, 4), "views": model.views,
+            "unsure_below": threshold, "fitted_on": f"validation split ({len(y)} galaxies)",
+            "val_ece_before": round(cal.expected_calibration_error(cal.softmax(logits), y), 4),
+            "val_ece_after": round(cal.expected_calibration_error(p, y), 4)}
 
 
 def evaluate(model: GalaxyModel, shift: bool = True) -> GalaxyReport:

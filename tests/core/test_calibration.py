@@ -57,36 +57,3 @@ def test_recall_and_precision_from_the_confusion_matrix() -> None:
     assert m.tolist() == [[1, 1], [1, 2]]
     assert cal.recalls(m) == pytest.approx([0.5, 2 / 3])
     assert cal.precisions(m) == pytest.approx([0.5, 2 / 3])
-
-
-def test_offsets_lift_the_worst_recalled_class_worked_by_hand() -> None:
-    # two classes; d = z1 − z0, and class 1 is called when d + b1 > 0
-    d = np.array([-1.0] * 30 + [0.15] * 10 + [0.5] * 25 + [-0.15] * 15)
-    labels = np.array([0] * 40 + [1] * 40)
-    logits = np.stack([np.zeros_like(d), d], axis=1)
-    # b1 = 0: recalls 30/40 and 25/40. Any b1 in (0.15, 1] calls all of class 1 right and keeps
-    # 30/40 of class 0 (min 0.75, the best there is); the smallest such grid value is 0.2
-    assert cal.fit_offsets(logits, labels).tolist() == pytest.approx([0.0, 0.2])
-    calls = (logits + [0.0, 0.2]).argmax(1)
-    assert cal.recalls(cal.confusion_matrix(labels, calls, 2)).tolist() == [0.75, 1.0]
-    # classes with too few examples to judge keep their calls as they are
-    assert cal.fit_offsets(logits, labels, min_count=41).tolist() == [0.0, 0.0]
-
-
-def test_offsets_leave_a_rare_class_alone() -> None:
-    rng = np.random.default_rng(2)
-    logits = rng.normal(0, 1.0, (400, 3))
-    labels = np.concatenate([np.full(200, 0), np.full(190, 1), np.full(10, 2)])
-    offsets = cal.fit_offsets(logits, labels)
-    assert offsets[0] == 0.0 and offsets[2] == 0.0
-
-
-def test_temperature_is_fitted_around_fixed_offsets() -> None:
-    rng = np.random.default_rng(3)
-    logits = rng.normal(0, 2.0, (20_000, 3))
-    offsets = np.array([0.0, 0.8, -0.5])
-    labels = _sampled(logits + offsets)
-    t = cal.fit_temperature(2.5 * logits, labels, offsets)
-    assert t == pytest.approx(2.5, rel=0.05)
-    # without the offsets it fits a worse T for these labels
-    assert abs(cal.fit_temperature(2.5 * logits, labels) - 2.5) > abs(t - 2.5)

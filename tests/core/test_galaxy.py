@@ -105,15 +105,6 @@ def test_test_time_views_make_the_call_blind_to_turns_and_mirrors(model_file: Pa
     assert np.allclose(model.logits(framed), model.logits(turned), atol=1e-5)
 
 
-def test_offsets_shift_the_calibrated_probabilities(model_file: Path) -> None:
-    model = load_galaxy_model(str(model_file))
-    framed = np.random.default_rng(5).random((69, 69, 3)).astype(np.float32)
-    z = model.logits(framed)[0] / model.temperature
-    model.offsets = (0.0, 1.0, -0.5, 0.0)
-    expected = np.exp(z + model.offsets) / np.exp(z + model.offsets).sum()
-    assert np.allclose(model.probabilities(framed), expected, atol=1e-6)
-
-
 def test_classify_bytes_gives_probabilities_a_map_and_words(model_file: Path) -> None:
     model = load_galaxy_model(str(model_file))
     result = classify_bytes("round.png", png_bytes(galaxy_picture()), model)
