@@ -194,7 +194,7 @@ def galaxy_sections(path: Path, calibrate: bool, views: int | None
 
 def _views_text(views: int) -> str:
     if views == 8:
-        return "8 views (4 rotations, each also mirrored)"
+        return "8 rotated and mirrored views"
     return f"{views} rotated view{'s' if views > 1 else ''}"
 
 
