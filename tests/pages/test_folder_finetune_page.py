@@ -54,7 +54,7 @@ def test_fine_tune_the_shipped_mnist_cnn_on_your_pictures(tmp_path, started_jobs
     assert scratch.dataset.input_shape == (3, 32, 32) and not scratch.warm_started
     start = _by_label(at.radio, "Start from")
     assert start.options[0].startswith("a fresh network")
-    assert any(o.startswith("fine-tune") and "mnist_cnn" in o for o in start.options)
+    assert any(o.startswith("fine-tune MNIST CNN") for o in start.options)
     start.set_value("mnist_cnn")
     run_clean(at)
     assert not at.error, [e.value for e in at.error]
