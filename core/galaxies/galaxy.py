@@ -215,15 +215,13 @@ class GalaxyModel:
         was = self.model.training
         self.model.eval()
         turns = {1: (0,), 2: (0, 2), 4: (0, 1, 2, 3), 8: (0, 1, 2, 3)}[self.views]
-        mirrors = (False, True) if self.views == 8 else (False,)
         try:
             device = next(self.model.parameters()).device
             out = []
             for batch in self.tensor(framed).split(512):
                 batch = batch.to(device)
-                views = [torch.rot90(b, k, dims=(2, 3))
-                         for b in ([batch, batch.flip(-1)] if mirrors[-1] else [batch])
-                         for k in turns]
+                faces = [batch, batch.flip(-1)] if self.views == 8 else [batch]
+                views = [torch.rot90(f, k, dims=(2, 3)) for f in faces for k in turns]
                 out.append(torch.stack([self.model(v) for v in views]).mean(0).cpu())
         finally:
             self.model.train(was)
