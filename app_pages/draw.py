@@ -152,7 +152,7 @@ def collection_panel(image: np.ndarray | None) -> None:
             data=collection_zip(list(images), list(targets),
                                 [i["predicted"] for i in collection]),
             file_name="my_digits.zip", mime="application/zip", key=key("download"),
-            width="stretch")
+            width="stretch", on_click="ignore")
         st.button("Forget my drawings", icon=":material/delete:", on_click=_forget_collection,
                   key=key("forget"), width="stretch")
         if tuned is not None:

@@ -49,13 +49,14 @@ def export_panel(page: str, make: Callable[[], Exportable], dataset_name: str, *
         "Model (.safetensors)", data=lambda: model_file_bytes(make()),
         file_name=f"{stem}.safetensors", mime="application/octet-stream",
         icon=":material/download:", key=f"{page}:export_model", width="stretch",
+        on_click="ignore",
         help="Weights with the exact config, classes and metrics inside: open it again on "
              "Draw a digit, Classify galaxies or Feature maps, or with `python -m core "
              "export`.")
     cols[1].download_button(
         "ONNX", data=lambda: _onnx(make()), file_name=f"{stem}.onnx",
         mime="application/octet-stream", icon=":material/download:",
-        key=f"{page}:export_onnx", width="stretch",
+        key=f"{page}:export_onnx", width="stretch", on_click="ignore",
         help="For onnxruntime, and any tool that reads ONNX: input `input`, outputs `logits` "
              "and `prediction` (probabilities or values).")
     if dataset_name in SCRIPT_DATASETS:
@@ -63,6 +64,7 @@ def export_panel(page: str, make: Callable[[], Exportable], dataset_name: str, *
             "Training script (.py)", data=lambda: _script(make(), data_path),
             file_name=f"train_{stem.replace('-', '_')}.py", mime="text/x-python",
             icon=":material/code:", key=f"{page}:export_script", width="stretch",
+            on_click="ignore",
             help="A standalone PyTorch script (torch + numpy only) that rebuilds this network, "
                  "loads the same data and trains it with the same settings.")
     else:

@@ -29,7 +29,8 @@ def share_panel(page: str, config: RunConfig | None) -> None:
                     language=None, wrap_lines=True)
         st.download_button("Download config (JSON)", config.to_json(),
                            file_name="playground-config.json", mime="application/json",
-                           icon=":material/download:", width="stretch")
+                           icon=":material/download:", width="stretch",
+                           on_click="ignore")
     upload = st.file_uploader("Open a config (JSON)", type=["json"], key="pg_upload_config")
     if upload is not None and st.session_state.get("_config_upload_id") != upload.file_id:
         st.session_state["_config_upload_id"] = upload.file_id

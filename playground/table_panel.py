@@ -78,7 +78,8 @@ def table_panel(page: str) -> None:
     else:
         st.download_button("Download this table (CSV)", builtin_csv(source[len(BUILTIN_PREFIX):]),
                            file_name=f"{source[len(BUILTIN_PREFIX):]}.csv", mime="text/csv",
-                           icon=":material/download:", key=widget_key(page, "table.download"))
+                           icon=":material/download:", key=widget_key(page, "table.download"),
+                           on_click="ignore")
     table, problem = table_problem(data)
     if problem:
         st.error(literal(problem), icon=":material/table:")

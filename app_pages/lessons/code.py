@@ -97,14 +97,16 @@ with tab_keras:
     keras_text = keras_code(config, shape)
     st.code(keras_text, language="python", line_numbers=True)
     st.download_button("Download keras_model.py", keras_text, file_name="keras_model.py",
-                       mime="text/x-python", icon=":material/download:", key="code:dl_keras")
+                       mime="text/x-python", icon=":material/download:", key="code:dl_keras",
+                       on_click="ignore")
     st.caption("Keras wants images as height × width × channels; the playground (like "
                "PyTorch) keeps channels first.")
 with tab_torch:
     torch_text = pytorch_code(config, shape)
     st.code(torch_text, language="python", line_numbers=True)
     st.download_button("Download torch_model.py", torch_text, file_name="torch_model.py",
-                       mime="text/x-python", icon=":material/download:", key="code:dl_torch")
+                       mime="text/x-python", icon=":material/download:", key="code:dl_torch",
+                       on_click="ignore")
     st.caption("The output layer gives raw scores; the sigmoid or softmax sits inside the loss "
                "(more stable), and the playground applies it only to show probabilities.")
 with tab_summary:

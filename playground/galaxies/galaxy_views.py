@@ -374,7 +374,7 @@ def results_table(results, truth: dict[str, str]) -> None:
         "note": st.column_config.TextColumn("probabilities, or why there are none")})
     st.download_button("Download all predictions (CSV)", predictions_csv(results),
                        file_name="galaxy_predictions.csv", mime="text/csv",
-                       icon=":material/download:", key="galaxy:csv")
+                       icon=":material/download:", key="galaxy:csv", on_click="ignore")
 
 
 def detail_view(result, model, true_class: str | None = None) -> None:

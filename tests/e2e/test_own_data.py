@@ -1,5 +1,6 @@
 """Your own table in a real browser: upload a CSV on the Playground, train on it, and download
-the standalone training script from the export panel (Streamlit's deferred download)."""
+the standalone training script and the model file from the export panel (Streamlit's deferred
+download, one click each)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from core.models.model_io import load_model
 from tests.e2e.helpers import (
     DEFAULT_TIMEOUT_MS,
     assert_no_exception,
@@ -25,6 +27,8 @@ from tests.e2e.test_playground import (
     screenshot_whole_app,
     selectbox,
 )
+
+DOWNLOAD_TIMEOUT_MS = 20_000  # the file is made at the click, from the paused weights
 
 
 def catalogue(path: Path) -> Path:
@@ -85,12 +89,19 @@ def test_upload_a_csv_train_and_download_the_script(app_server: str, page: Page,
     page.get_by_text("Export: take the model home").click()
     button = page.get_by_role("button", name="Training script (.py)")
     expect(button).to_be_visible()
-    with page.expect_download(timeout=TRAIN_TIMEOUT_MS) as download:
+    with page.expect_download(timeout=DOWNLOAD_TIMEOUT_MS) as download:
         button.click()
     script = Path(download.value.path()).read_text()
     assert "COLUMNS = ['g_r', 'u_g']" in script
     assert "DEFAULT_DATA = 'colours.csv'" in script
     compile(script, "train.py", "exec")
+    # one click each, straight after the other: a download must not rerun the page (a rerun
+    # revoked the file the click was fetching, and nothing came)
+    with page.expect_download(timeout=DOWNLOAD_TIMEOUT_MS) as download:
+        page.get_by_role("button", name="Model (.safetensors)").click()
+    model, meta = load_model(download.value.path())
+    assert sorted(meta["class_names"]) == ["blue", "red"], meta
+    assert sum(p.numel() for p in model.model.parameters()) > 0
     assert_no_exception(page)
     screenshot_whole_app(page, artifacts_dir / "playground-csv.png")
     page.get_by_text("Export: take the model home").scroll_into_view_if_needed()
